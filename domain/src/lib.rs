@@ -1,0 +1,27 @@
+//! The model both services share: binary observations, their sufficient
+//! statistic, priors, and the grid-approximated Beta-Binomial posterior.
+//!
+//! Pure code: no I/O, no async, no Redis. The state of the model is the pair
+//! of counts `(w, n)`; an observation is applied in O(1) and the posterior is
+//! computed from the counts when someone asks for it, in log space, so it is
+//! exact for any `n` and independent of the order the observations came in.
+
+mod beta;
+mod counts;
+mod grid;
+mod observation;
+mod posterior;
+mod prior;
+mod summary;
+
+pub use beta::BetaPosterior;
+pub use counts::{Counts, CountsError};
+pub use grid::{Grid, GridError};
+pub use observation::{Observation, ObservationError};
+pub use posterior::{Interval, Posterior, PosteriorError};
+pub use prior::{Prior, PriorError};
+pub use summary::{ClosedFormSummary, ModelSummary};
+
+/// Probability mass of the credible intervals reported in summaries (89%, as
+/// in *Statistical Rethinking*, which the original follows).
+pub const CREDIBLE_MASS: f64 = 0.89;

@@ -1,0 +1,87 @@
+//! What a reader of the model wants at a glance, as one serialisable value.
+
+use crate::{
+    BetaPosterior, CREDIBLE_MASS, Counts, Grid, Interval, Posterior, PosteriorError, Prior,
+};
+use serde::Serialize;
+
+/// The summary of a model state: counts, definition and posterior summaries.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ModelSummary {
+    /// Wins.
+    pub w: u64,
+    /// Trials.
+    pub n: u64,
+    /// Grid posterior mean.
+    pub mean: f64,
+    /// Grid posterior standard deviation.
+    pub sd: f64,
+    /// Grid point of highest posterior probability.
+    pub map: f64,
+    /// 89% highest posterior density interval on the grid.
+    pub hpdi_89: Interval,
+    /// 89% percentile interval on the grid.
+    pub pi_89: Interval,
+    /// The prior spec, e.g. `step:0.1`.
+    pub prior: String,
+    /// Grid size.
+    pub grid_points: usize,
+    /// The exact Beta posterior, where the prior is uniform or Beta.
+    pub closed_form: Option<ClosedFormSummary>,
+}
+
+/// The exact Beta posterior's summary.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ClosedFormSummary {
+    /// Posterior `alpha`.
+    pub alpha: f64,
+    /// Posterior `beta`.
+    pub beta: f64,
+    /// Exact mean.
+    pub mean: f64,
+    /// Exact standard deviation.
+    pub sd: f64,
+    /// Exact equal-tailed 89% interval.
+    pub interval_89: Interval,
+}
+
+impl ModelSummary {
+    /// Summarises the posterior of `prior` after `counts` on `grid`.
+    ///
+    /// # Errors
+    /// [`PosteriorError::NoMass`] if the posterior has no mass on the grid.
+    pub fn new(grid: Grid, prior: Prior, counts: Counts) -> Result<Self, PosteriorError> {
+        let posterior = Posterior::new(grid, prior, counts)?;
+        Self::of(&posterior, prior, counts)
+    }
+
+    /// Summarises an already computed posterior.
+    ///
+    /// # Errors
+    /// Only if [`CREDIBLE_MASS`] were out of range, which it is not.
+    pub fn of(posterior: &Posterior, prior: Prior, counts: Counts) -> Result<Self, PosteriorError> {
+        let closed_form = BetaPosterior::new(prior, counts)
+            .map(|exact| -> Result<_, PosteriorError> {
+                Ok(ClosedFormSummary {
+                    alpha: exact.alpha(),
+                    beta: exact.beta(),
+                    mean: exact.mean(),
+                    sd: exact.sd(),
+                    interval_89: exact.interval(CREDIBLE_MASS)?,
+                })
+            })
+            .transpose()?;
+        Ok(Self {
+            w: counts.w(),
+            n: counts.n(),
+            mean: posterior.mean(),
+            sd: posterior.sd(),
+            map: posterior.map(),
+            hpdi_89: posterior.hpdi(CREDIBLE_MASS)?,
+            pi_89: posterior.percentile_interval(CREDIBLE_MASS)?,
+            prior: prior.to_string(),
+            grid_points: posterior.grid().points(),
+            closed_form,
+        })
+    }
+}

@@ -1,0 +1,30 @@
+# Helpers shared by scripts/up and scripts/test. Sourced, not run.
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+require_cargo() {
+  command -v cargo >/dev/null 2>&1 && return 0
+  [ -x "$HOME/.cargo/bin/cargo" ] && { export PATH="$HOME/.cargo/bin:$PATH"; return 0; }
+  die "cargo not found: install the Rust toolchain (https://rustup.rs) and run this again"
+}
+
+# Root runs apt-get directly; anyone else goes through sudo.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# redis-server and redis-cli from the OS packages (Debian/Ubuntu: apt-get).
+ensure_redis_server_binary() {
+  command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 && return 0
+  if command -v apt-get >/dev/null 2>&1; then
+    say "installing redis-server from the OS packages"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq redis-server >/dev/null
+  elif command -v brew >/dev/null 2>&1; then
+    brew install redis
+  else
+    die "redis-server not found and no known package manager: install Redis 7 and run this again"
+  fi
+  command -v redis-server >/dev/null 2>&1 || die "redis-server still not found after installing"
+}
