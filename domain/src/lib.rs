@@ -9,6 +9,7 @@
 mod beta;
 mod counts;
 mod grid;
+mod model;
 mod observation;
 mod posterior;
 mod prior;
@@ -17,6 +18,7 @@ mod summary;
 pub use beta::BetaPosterior;
 pub use counts::{Counts, CountsError};
 pub use grid::{Grid, GridError};
+pub use model::{ModelDefinition, ModelState};
 pub use observation::{Observation, ObservationError};
 pub use posterior::{Interval, Posterior, PosteriorError};
 pub use prior::{Prior, PriorError};

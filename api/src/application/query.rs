@@ -1,0 +1,83 @@
+//! Reading the model: load counts and definition, summarise with the domain.
+
+use super::{ModelStore, PortError};
+use domain::{ModelSummary, PosteriorError};
+use std::sync::Arc;
+
+/// The model query use case.
+#[derive(Clone)]
+pub struct ModelQuery {
+    store: Arc<dyn ModelStore>,
+}
+
+/// Why the model could not be summarised.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] PortError),
+    /// The stored state has no posterior (a definition that contradicts the data).
+    #[error(transparent)]
+    Posterior(#[from] PosteriorError),
+}
+
+impl ModelQuery {
+    /// Queries `store`.
+    pub fn new(store: Arc<dyn ModelStore>) -> Self {
+        Self { store }
+    }
+
+    /// The summary of the model as stored now. Before the subscriber has
+    /// stored a definition, the default one (`step:0.1`, 120 points) is used.
+    ///
+    /// # Errors
+    /// [`QueryError`] when the store fails or the state has no posterior.
+    pub async fn summary(&self) -> Result<ModelSummary, QueryError> {
+        let state = self.store.load().await?;
+        let definition = state.definition.unwrap_or_default();
+        Ok(definition.summary(state.counts)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_trait::async_trait;
+    use domain::{Counts, Grid, ModelDefinition, ModelState, Prior};
+
+    struct FixedStore(ModelState);
+
+    #[async_trait]
+    impl ModelStore for FixedStore {
+        async fn load(&self) -> Result<ModelState, PortError> {
+            Ok(self.0)
+        }
+    }
+
+    fn query(counts: Counts, definition: Option<ModelDefinition>) -> ModelQuery {
+        ModelQuery::new(Arc::new(FixedStore(ModelState { counts, definition })))
+    }
+
+    #[tokio::test]
+    async fn before_any_observation_the_default_prior_is_summarised() {
+        let summary = query(Counts::ZERO, None).summary().await.unwrap();
+        assert_eq!(
+            (summary.n, summary.prior.as_str(), summary.grid_points),
+            (0, "step:0.1", 120)
+        );
+    }
+
+    #[tokio::test]
+    async fn the_stored_definition_is_used() {
+        let definition = ModelDefinition {
+            prior: Prior::Uniform,
+            grid: Grid::new(20).unwrap(),
+        };
+        let summary = query(Counts::new(6, 9).unwrap(), Some(definition))
+            .summary()
+            .await
+            .unwrap();
+        assert!((summary.mean - 0.636_382).abs() < 1e-6);
+        assert!(summary.closed_form.is_some());
+    }
+}

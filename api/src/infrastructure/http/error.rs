@@ -1,0 +1,87 @@
+//! `ApiError`: every failure a handler can return, and the status it maps to.
+//! Clients get a plain JSON message; 5xx causes are logged, not shown.
+
+use crate::application::{IngestError, PortError, QueryError};
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use domain::Observation;
+use serde_json::json;
+
+/// An error answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Not an observation, or a malformed batch body.
+    #[error("{0}")]
+    BadRequest(String),
+    /// A batch past the size bound.
+    #[error("{0}")]
+    TooLarge(String),
+    /// No such route or file.
+    #[error("{0}")]
+    NotFound(String),
+    /// Redis is away; nothing was stored.
+    #[error("Redis is unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else; the cause is logged.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<IngestError> for ApiError {
+    fn from(error: IngestError) -> Self {
+        match error {
+            IngestError::Invalid(_)
+            | IngestError::InvalidInBatch { .. }
+            | IngestError::EmptyBatch => Self::BadRequest(error.to_string()),
+            IngestError::BatchTooLarge { .. } => Self::TooLarge(error.to_string()),
+            IngestError::Log(port) => port.into(),
+        }
+    }
+}
+
+impl From<QueryError> for ApiError {
+    fn from(error: QueryError) -> Self {
+        match error {
+            QueryError::Store(port) => port.into(),
+            QueryError::Posterior(e) => Self::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<PortError> for ApiError {
+    fn from(error: PortError) -> Self {
+        match error {
+            PortError::Unavailable(cause) => Self::Unavailable(cause),
+            PortError::Failed(cause) => Self::Internal(cause),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = match &self {
+            Self::BadRequest(message) => (
+                StatusCode::BAD_REQUEST,
+                json!({ "error": message, "accepted": Observation::ACCEPTED }),
+            ),
+            Self::TooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, json!({ "error": message })),
+            Self::NotFound(message) => (StatusCode::NOT_FOUND, json!({ "error": message })),
+            Self::Unavailable(cause) => {
+                tracing::warn!(%cause, "Redis unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    json!({ "error": "Redis is unavailable; nothing was stored, try again later" }),
+                )
+            }
+            Self::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    json!({ "error": "internal error" }),
+                )
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}

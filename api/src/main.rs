@@ -1,0 +1,19 @@
+//! `api`: parse the configuration, start logging, serve until ctrl-c or SIGTERM.
+
+use api::configuration::Configuration;
+use clap::Parser;
+use std::process::ExitCode;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let configuration = Configuration::parse();
+    platform::telemetry::init(&configuration.log);
+    match api::startup::run(configuration, platform::shutdown::signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("api: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

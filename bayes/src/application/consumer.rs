@@ -1,0 +1,181 @@
+//! The consumer loop: read a batch from the log, apply it exactly once in
+//! effect, tell the observer, repeat; take over what dead consumers left.
+//!
+//! Delivery: an entry handed to this consumer stays pending in the group
+//! until the apply step acknowledges it, in the same atomic step that counts
+//! it. A crash before that step leaves it pending, and some consumer claims
+//! it once it has been idle long enough; a crash after it cannot count it
+//! again, because only entries whose acknowledgement succeeds are counted.
+
+use super::retry::Backoff;
+use super::{ApplyBatch, EventSource, ModelObserver, ModelRepository, PortError, ReadOutcome};
+use domain::ModelDefinition;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// Most claim calls in one round, so that claiming never starves reading.
+const MAX_CLAIMS_PER_ROUND: usize = 64;
+
+/// Consumes the event log into the model.
+pub struct Consumer<S> {
+    source: S,
+    repository: Arc<dyn ModelRepository>,
+    observer: Arc<dyn ModelObserver>,
+    definition: ModelDefinition,
+    claim_every: Duration,
+}
+
+impl<S: EventSource> Consumer<S> {
+    /// A consumer of `source` into `repository` under `definition`, claiming
+    /// stale entries every `claim_every`.
+    pub fn new(
+        source: S,
+        repository: Arc<dyn ModelRepository>,
+        observer: Arc<dyn ModelObserver>,
+        definition: ModelDefinition,
+        claim_every: Duration,
+    ) -> Self {
+        Self {
+            source,
+            repository,
+            observer,
+            definition,
+            claim_every,
+        }
+    }
+
+    /// Runs until `shutdown`. The batch in hand is finished first; nothing
+    /// read is ever dropped (an unapplied batch stays pending in Redis).
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        if !self.start(&shutdown).await {
+            return;
+        }
+        let mut next_claim = Instant::now();
+        let mut backoff = Backoff::default();
+        while !shutdown.is_cancelled() {
+            if Instant::now() >= next_claim {
+                self.claim_stale(&shutdown).await;
+                next_claim = Instant::now() + self.claim_every;
+            }
+            // Not raced against shutdown: a read returns within its block
+            // time, and cancelling it could strand entries Redis delivered.
+            match self.source.read().await {
+                Ok(outcome) => {
+                    backoff.reset();
+                    self.apply(outcome, &shutdown).await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot read the event log; retrying");
+                    if !backoff.wait(&shutdown).await {
+                        break;
+                    }
+                }
+            }
+        }
+        if let Err(error) = self.source.leave().await {
+            tracing::debug!(%error, "could not leave the consumer group");
+        }
+        tracing::info!("consumer stopped");
+    }
+
+    /// Creates the group, stores the definition and loads the state,
+    /// retrying while the store is away. `false` if shutdown came first.
+    async fn start(&mut self, shutdown: &CancellationToken) -> bool {
+        let mut backoff = Backoff::default();
+        loop {
+            match self.try_start().await {
+                Ok(()) => return true,
+                Err(error) => {
+                    tracing::warn!(%error, "cannot start consuming; retrying");
+                    if !backoff.wait(shutdown).await {
+                        return false;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn try_start(&mut self) -> Result<(), PortError> {
+        self.source.prepare().await?;
+        let previous = self.repository.define(self.definition).await?;
+        if let Some(previous) = previous.filter(|p| *p != self.definition) {
+            tracing::info!(
+                previous_prior = %previous.prior,
+                previous_grid_points = previous.grid.points(),
+                prior = %self.definition.prior,
+                grid_points = self.definition.grid.points(),
+                "model definition changed; the counts are kept and reinterpreted"
+            );
+        }
+        let state = self.repository.load().await?;
+        tracing::info!(w = state.counts.w(), n = state.counts.n(), "model loaded");
+        self.observer.observe(state.counts);
+        Ok(())
+    }
+
+    /// Claims and applies entries that dead consumers left pending.
+    async fn claim_stale(&mut self, shutdown: &CancellationToken) {
+        for _ in 0..MAX_CLAIMS_PER_ROUND {
+            match self.source.claim().await {
+                Ok(claimed) if claimed.entries.is_empty() && claimed.lost == 0 => return,
+                Ok(claimed) => {
+                    tracing::info!(
+                        entries = claimed.entries.len(),
+                        "claimed entries left pending by another consumer"
+                    );
+                    self.apply(claimed, shutdown).await;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot claim stale entries");
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Applies one delivery, retrying while the store is away.
+    async fn apply(&self, outcome: ReadOutcome, shutdown: &CancellationToken) {
+        if outcome.lost > 0 {
+            tracing::error!(
+                lost = outcome.lost,
+                "the event log trimmed entries before any consumer applied them: they are lost \
+                 (raise STREAM_MAXLEN or keep bayes running)"
+            );
+        }
+        if outcome.entries.is_empty() {
+            return;
+        }
+        let batch = ApplyBatch::decode(outcome.entries);
+        for dead in &batch.dead {
+            tracing::warn!(id = %dead.id, reason = %dead.reason, "entry is not an observation; dead-lettered");
+        }
+        let mut backoff = Backoff::default();
+        loop {
+            match self.repository.apply(&batch).await {
+                Ok(applied) => {
+                    self.observer.observe(applied.counts);
+                    tracing::debug!(
+                        counted = applied.counted,
+                        dead = applied.dead,
+                        skipped = applied.skipped,
+                        w = applied.counts.w(),
+                        n = applied.counts.n(),
+                        "batch applied"
+                    );
+                    return;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, entries = batch.len(), "cannot apply batch; retrying");
+                    if !backoff.wait(shutdown).await {
+                        tracing::warn!(
+                            "stopping with a batch unapplied; its entries stay pending and will be claimed"
+                        );
+                        return;
+                    }
+                }
+            }
+        }
+    }
+}

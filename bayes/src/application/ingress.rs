@@ -1,0 +1,134 @@
+//! The legacy pub/sub ingress: `PUBLISH update_model w` is appended to the
+//! event log and from there applied like any other entry.
+//!
+//! Pub/sub keeps nothing for a subscriber that is away, so this path is
+//! at-most-once. To keep it from being at-least-twice with several bayes
+//! instances, only the holder of a lease in Redis subscribes, and every
+//! forward checks the lease atomically with the append. A message is thus
+//! forwarded only by the instance holding the lease at that instant, and an
+//! instance subscribes only after taking the lease, so it never sees a
+//! message that an earlier holder already forwarded.
+
+use super::batch::printable;
+use super::retry::Backoff;
+use super::{ChannelMessages, Forwarded, IngressLog};
+use domain::Observation;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// Forwards the channel into the log while this instance holds the lease.
+pub struct Ingress<M> {
+    log: Arc<dyn IngressLog>,
+    messages: M,
+    renew_every: Duration,
+}
+
+impl<M: ChannelMessages> Ingress<M> {
+    /// Forwards `messages` into `log`, renewing (or trying to take) the lease
+    /// every `renew_every`, which must be well under the lease's TTL.
+    pub fn new(log: Arc<dyn IngressLog>, messages: M, renew_every: Duration) -> Self {
+        Self {
+            log,
+            messages,
+            renew_every,
+        }
+    }
+
+    /// Runs until `shutdown`, then gives the lease up.
+    pub async fn run(mut self, shutdown: CancellationToken) {
+        let mut backoff = Backoff::new(
+            Duration::from_millis(100),
+            self.renew_every.max(Duration::from_millis(100)),
+        );
+        while !shutdown.is_cancelled() {
+            match self.log.acquire().await {
+                Ok(true) => {}
+                Ok(false) => {
+                    if !Backoff::new(self.renew_every, self.renew_every)
+                        .wait(&shutdown)
+                        .await
+                    {
+                        break;
+                    }
+                    continue;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "cannot take the pub/sub forwarding lease; retrying");
+                    backoff.wait(&shutdown).await;
+                    continue;
+                }
+            }
+            if let Err(error) = self.messages.subscribe().await {
+                tracing::warn!(%error, "cannot subscribe to the pub/sub channel; retrying");
+                backoff.wait(&shutdown).await;
+                continue;
+            }
+            backoff.reset();
+            tracing::info!(
+                "forwarding the pub/sub channel into the event log (this instance holds the lease)"
+            );
+            self.lead(&shutdown).await;
+            self.messages.unsubscribe().await;
+        }
+        if let Err(error) = self.log.release().await {
+            tracing::debug!(%error, "could not release the forwarding lease; it expires by itself");
+        }
+        tracing::info!("pub/sub ingress stopped");
+    }
+
+    /// Forwards messages until the lease or the connection is lost, or shutdown.
+    async fn lead(&mut self, shutdown: &CancellationToken) {
+        let mut renew = tokio::time::interval(self.renew_every);
+        renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        renew.tick().await;
+        loop {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return,
+                _ = renew.tick() => match self.log.acquire().await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!("another instance took the forwarding lease; stopping forwarding");
+                        return;
+                    }
+                    Err(error) => tracing::warn!(%error, "cannot renew the forwarding lease"),
+                },
+                message = self.messages.next() => match message {
+                    Some(payload) => {
+                        if self.forward(&payload).await == Some(Forwarded::NotLeader) {
+                            tracing::warn!("lost the forwarding lease; stopping forwarding");
+                            return;
+                        }
+                    }
+                    None => {
+                        tracing::warn!("pub/sub connection lost; subscribing again");
+                        return;
+                    }
+                },
+            }
+        }
+    }
+
+    /// Appends one message (or dead-letters it). `None` if Redis failed, in
+    /// which case the message is lost, as pub/sub messages are when nobody
+    /// can take them.
+    async fn forward(&self, payload: &[u8]) -> Option<Forwarded> {
+        let result = match Observation::parse_bytes(payload) {
+            Ok(observation) => self.log.forward(observation).await,
+            Err(error) => {
+                tracing::warn!(reason = %error, "pub/sub message is not an observation; dead-lettered");
+                self.log
+                    .dead_letter(&error.to_string(), &printable(payload))
+                    .await
+            }
+        };
+        match result {
+            Ok(forwarded) => Some(forwarded),
+            Err(error) => {
+                tracing::error!(%error, "cannot forward a pub/sub message; it is lost (pub/sub is at-most-once)");
+                None
+            }
+        }
+    }
+}

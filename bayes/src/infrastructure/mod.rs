@@ -1,0 +1,3 @@
+//! Adapters: Redis behind the ports.
+
+pub mod redis;

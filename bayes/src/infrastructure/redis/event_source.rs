@@ -1,0 +1,192 @@
+//! The event log read through the consumer group, on a connection of its
+//! own (a blocking `XREADGROUP` would hold up anything sharing it).
+
+use super::port_error;
+use super::reply::{entries, int, xread_entries};
+use crate::application::{Claimed, EventSource, PortError, ReadOutcome};
+use async_trait::async_trait;
+use platform::RedisKeys;
+use platform::keys::CONSUMER_GROUP;
+use redis::aio::ConnectionManager;
+use redis::{Script, Value};
+use std::time::Duration;
+
+/// How the consumer reads.
+#[derive(Debug, Clone)]
+pub struct EventSourceSettings {
+    /// This consumer's name in the group.
+    pub consumer: String,
+    /// Most entries per read.
+    pub batch_size: usize,
+    /// Longest wait for new entries in one read.
+    pub block: Duration,
+    /// Pending entries idle this long belong to a dead consumer and are claimed.
+    pub claim_idle: Duration,
+}
+
+/// Reads `<prefix>:events` through the group `bayes`.
+pub struct RedisEventSource {
+    connection: ConnectionManager,
+    keys: RedisKeys,
+    settings: EventSourceSettings,
+    claim_cursor: String,
+    read_script: Script,
+    claim_script: Script,
+    leave_script: Script,
+}
+
+impl RedisEventSource {
+    /// A source on `connection`, which must not time out before `settings.block`.
+    pub fn new(
+        connection: ConnectionManager,
+        keys: RedisKeys,
+        settings: EventSourceSettings,
+    ) -> Self {
+        Self {
+            connection,
+            keys,
+            settings,
+            claim_cursor: "0-0".to_owned(),
+            read_script: Script::new(include_str!("scripts/read.lua")),
+            claim_script: Script::new(include_str!("scripts/claim.lua")),
+            leave_script: Script::new(include_str!("scripts/leave.lua")),
+        }
+    }
+
+    /// Catching up: one script reads a batch and, atomically with it,
+    /// counts entries trimmed before the group read them.
+    async fn read_ready(&mut self) -> redis::RedisResult<(u64, Value)> {
+        let mut invocation = self.read_script.prepare_invoke();
+        invocation
+            .key(&self.keys.events)
+            .key(&self.keys.model)
+            .arg(CONSUMER_GROUP)
+            .arg(&self.settings.consumer)
+            .arg(self.settings.batch_size);
+        let (lost, entries): (u64, Value) = invocation.invoke_async(&mut self.connection).await?;
+        Ok((lost, entries))
+    }
+
+    /// Caught up: wait for new entries. A reader at the end of the log
+    /// cannot be overtaken by trimming, which removes the oldest entries.
+    async fn read_blocking(&mut self) -> redis::RedisResult<Value> {
+        redis::cmd("XREADGROUP")
+            .arg("GROUP")
+            .arg(CONSUMER_GROUP)
+            .arg(&self.settings.consumer)
+            .arg("COUNT")
+            .arg(self.settings.batch_size)
+            .arg("BLOCK")
+            .arg(self.settings.block.as_millis() as u64)
+            .arg("STREAMS")
+            .arg(&self.keys.events)
+            .arg(">")
+            .query_async(&mut self.connection)
+            .await
+    }
+
+    /// The stream or group was deleted under us (someone ran DEL or
+    /// XGROUP DESTROY): recreate them at the start of what is left.
+    fn is_missing_group(error: &redis::RedisError) -> bool {
+        let text = error.to_string();
+        text.contains("NOGROUP") || text.contains("no such key")
+    }
+}
+
+#[async_trait]
+impl EventSource for RedisEventSource {
+    async fn prepare(&mut self) -> Result<(), PortError> {
+        let created: redis::RedisResult<()> = redis::cmd("XGROUP")
+            .arg("CREATE")
+            .arg(&self.keys.events)
+            .arg(CONSUMER_GROUP)
+            .arg("0")
+            .arg("MKSTREAM")
+            .query_async(&mut self.connection)
+            .await;
+        match created {
+            Ok(()) => {
+                tracing::info!(stream = %self.keys.events, group = CONSUMER_GROUP, "consumer group created at the start of the log");
+                Ok(())
+            }
+            Err(error) if error.code() == Some("BUSYGROUP") => Ok(()),
+            Err(error) => Err(port_error(&error)),
+        }
+    }
+
+    async fn read(&mut self) -> Result<ReadOutcome, PortError> {
+        let result = match self.read_ready().await {
+            Ok((lost, ready)) => {
+                let ready = xread_entries(ready)?;
+                if ready.is_empty() {
+                    self.read_blocking().await.map(|value| (lost, value))
+                } else {
+                    return Ok(ReadOutcome {
+                        entries: ready,
+                        lost,
+                    });
+                }
+            }
+            Err(error) => Err(error),
+        };
+        match result {
+            Ok((lost, value)) => Ok(ReadOutcome {
+                entries: xread_entries(value)?,
+                lost,
+            }),
+            Err(error) if Self::is_missing_group(&error) => {
+                tracing::warn!(%error, "the event log or its consumer group is gone; recreating it");
+                self.prepare().await?;
+                Ok(ReadOutcome::default())
+            }
+            Err(error) => Err(port_error(&error)),
+        }
+    }
+
+    async fn claim(&mut self) -> Result<Claimed, PortError> {
+        let mut invocation = self.claim_script.prepare_invoke();
+        invocation
+            .key(&self.keys.events)
+            .key(&self.keys.model)
+            .arg(CONSUMER_GROUP)
+            .arg(&self.settings.consumer)
+            .arg(self.settings.claim_idle.as_millis() as u64)
+            .arg(&self.claim_cursor)
+            .arg(self.settings.batch_size);
+        let reply: Vec<Value> = match invocation.invoke_async(&mut self.connection).await {
+            Ok(reply) => reply,
+            Err(error) if Self::is_missing_group(&error) => return Ok(Claimed::default()),
+            Err(error) => return Err(port_error(&error)),
+        };
+        let mut reply = reply.into_iter();
+        let (Some(cursor), Some(claimed), Some(deleted)) =
+            (reply.next(), reply.next(), reply.next())
+        else {
+            return Err(PortError::Failed(
+                "XAUTOCLAIM reply has fewer than three parts".into(),
+            ));
+        };
+        self.claim_cursor = match cursor {
+            Value::BulkString(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Value::SimpleString(text) => text,
+            other => return Err(PortError::Failed(format!("XAUTOCLAIM cursor: {other:?}"))),
+        };
+        Ok(Claimed {
+            entries: entries(claimed)?,
+            lost: u64::try_from(int(&deleted)?).unwrap_or(0),
+        })
+    }
+
+    async fn leave(&mut self) -> Result<(), PortError> {
+        let mut invocation = self.leave_script.prepare_invoke();
+        invocation
+            .key(&self.keys.events)
+            .arg(CONSUMER_GROUP)
+            .arg(&self.settings.consumer);
+        invocation
+            .invoke_async::<i64>(&mut self.connection)
+            .await
+            .map(drop)
+            .map_err(|e| port_error(&e))
+    }
+}

@@ -1,0 +1,6 @@
+-- Gives the lease up if it is ours.
+-- KEYS[1] lease; ARGV[1] instance id
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0

@@ -1,0 +1,36 @@
+-- Reads the next batch for a consumer and, in the same atomic step, counts
+-- the entries that retention trimmed before the group read them (so a loss
+-- is reported exactly once, and never silently).
+-- KEYS[1] events stream, KEYS[2] model hash
+-- ARGV[1] group, ARGV[2] consumer, ARGV[3] count
+local function as_map(reply)
+  local map = {}
+  for i = 1, #reply, 2 do map[reply[i]] = reply[i + 1] end
+  return map
+end
+local function before(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  am, as, bm, bs = tonumber(am), tonumber(as), tonumber(bm), tonumber(bs)
+  return am < bm or (am == bm and as < bs)
+end
+
+local lost = 0
+local stream = as_map(redis.call('XINFO', 'STREAM', KEYS[1]))
+local first = stream['first-entry']
+if first and stream['entries-added'] then
+  for _, reply in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+    local group = as_map(reply)
+    local read = group['entries-read']
+    if group['name'] == ARGV[1] and read and before(group['last-delivered-id'], first[1]) then
+      -- Everything before the first entry is gone; all of it after the
+      -- group's read position was never read by anyone.
+      lost = math.max(0, stream['entries-added'] - stream['length'] - read)
+    end
+  end
+end
+if lost > 0 then
+  redis.call('HINCRBY', KEYS[2], 'lost', lost)
+end
+local entries = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
+return {lost, entries}

@@ -1,0 +1,17 @@
+//! Infrastructure the `api` and `bayes` services share, so that the contract
+//! between them (Redis key names, the model hash's fields, connection
+//! settings) is written once.
+//!
+//! This crate is infrastructure: it may name Redis and tokio. The
+//! application layers of the services never import it directly, only their
+//! own adapters and `main` do.
+
+pub mod keys;
+pub mod redis_conn;
+pub mod shutdown;
+pub mod stored_model;
+pub mod telemetry;
+
+pub use keys::RedisKeys;
+pub use redis_conn::{RedisArgs, RedisSettings};
+pub use stored_model::StoredModelError;

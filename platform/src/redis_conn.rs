@@ -1,0 +1,168 @@
+//! Redis configuration shared by both services, and the connections built from it.
+
+use clap::Args;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, IntoConnectionInfo};
+use std::time::Duration;
+
+use crate::RedisKeys;
+
+/// The Redis flags both binaries take.
+#[derive(Debug, Clone, Args)]
+pub struct RedisArgs {
+    /// Redis to use: `redis://[:password@]host:port[/db]`, or `rediss://` for TLS.
+    #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
+    pub redis_url: String,
+
+    /// Every Redis key starts with this (use a hash tag like `{bayes}` on Redis Cluster).
+    #[arg(long, env = "KEY_PREFIX", default_value = "bayes", value_parser = parse_prefix)]
+    pub key_prefix: String,
+
+    /// Longest wait for one Redis reply, in milliseconds.
+    #[arg(long, env = "REDIS_TIMEOUT_MS", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub redis_timeout_ms: u64,
+}
+
+fn parse_prefix(prefix: &str) -> Result<String, String> {
+    if prefix.is_empty() || prefix.chars().any(char::is_whitespace) {
+        Err("must be non-empty and contain no whitespace".to_owned())
+    } else {
+        Ok(prefix.to_owned())
+    }
+}
+
+/// Validated Redis settings: a client for the URL and the keys.
+#[derive(Debug, Clone)]
+pub struct RedisSettings {
+    /// The client (no connection is made until one is asked for).
+    pub client: Client,
+    /// The keys under the configured prefix.
+    pub keys: RedisKeys,
+    /// Longest wait for one reply.
+    pub timeout: Duration,
+    /// The URL with any password replaced by `***`, for logs.
+    pub masked_url: String,
+}
+
+/// Why Redis settings are refused.
+#[derive(Debug, thiserror::Error)]
+pub enum RedisSettingsError {
+    /// The URL does not parse.
+    #[error("invalid REDIS_URL {url}: {reason}")]
+    Url {
+        /// The URL, masked.
+        url: String,
+        /// What the client said.
+        reason: String,
+    },
+}
+
+impl RedisArgs {
+    /// Checks the URL (without connecting) and derives the keys.
+    ///
+    /// # Errors
+    /// [`RedisSettingsError::Url`] for a URL the client cannot use.
+    pub fn settings(&self) -> Result<RedisSettings, RedisSettingsError> {
+        let masked_url = mask_password(&self.redis_url);
+        let invalid = |reason: String| RedisSettingsError::Url {
+            url: masked_url.clone(),
+            reason,
+        };
+        let info = self
+            .redis_url
+            .as_str()
+            .into_connection_info()
+            .map_err(|e| invalid(e.to_string()))?;
+        let client = Client::open(info).map_err(|e| invalid(e.to_string()))?;
+        Ok(RedisSettings {
+            client,
+            keys: RedisKeys::new(&self.key_prefix),
+            timeout: Duration::from_millis(self.redis_timeout_ms),
+            masked_url,
+        })
+    }
+}
+
+impl RedisSettings {
+    /// A shared, multiplexed, self-reconnecting connection. It connects
+    /// lazily, so a service starts (and reports itself unready) while Redis
+    /// is down. Commands from concurrent tasks pipeline on its one socket.
+    ///
+    /// A command fails fast while Redis is away (one quick retry, bounded
+    /// connect and reply times) so callers can answer 503 at once; the
+    /// manager reconnects by itself on the next command.
+    ///
+    /// # Errors
+    /// Only for a client configuration the manager rejects.
+    pub fn connection_manager(&self) -> redis::RedisResult<ConnectionManager> {
+        let config = ConnectionManagerConfig::new()
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(50))
+            .set_max_delay(Duration::from_millis(500))
+            .set_connection_timeout(Some(self.timeout))
+            .set_response_timeout(Some(self.timeout));
+        self.client.get_connection_manager_lazy(config)
+    }
+}
+
+/// Replaces the password in a `redis://user:password@host` URL with `***`.
+#[must_use]
+pub fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((credentials, host)) = rest.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => format!("{scheme}://***@{host}"),
+    }
+}
+
+/// Whether a Redis error means "Redis is away or slow" (retry later, 503)
+/// rather than "Redis refused this" (a bug or a foreign write).
+#[must_use]
+pub fn is_unavailable(error: &redis::RedisError) -> bool {
+    error.is_io_error()
+        || error.is_timeout()
+        || error.is_connection_dropped()
+        || error.is_connection_refusal()
+        || error.is_unrecoverable_error()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_masked() {
+        assert_eq!(
+            mask_password("redis://:s3cret@host:6379/0"),
+            "redis://:***@host:6379/0"
+        );
+        assert_eq!(
+            mask_password("rediss://user:s3cret@host"),
+            "rediss://user:***@host"
+        );
+        assert_eq!(
+            mask_password("redis://127.0.0.1:6379"),
+            "redis://127.0.0.1:6379"
+        );
+    }
+
+    #[test]
+    fn a_malformed_url_is_refused_with_the_url_masked() {
+        let args = RedisArgs {
+            redis_url: "http://:pw@localhost".to_owned(),
+            key_prefix: "bayes".to_owned(),
+            redis_timeout_ms: 100,
+        };
+        let message = args.settings().unwrap_err().to_string();
+        assert!(
+            message.starts_with("invalid REDIS_URL http://:***@localhost"),
+            "{message}"
+        );
+        assert!(!message.contains("pw"), "{message}");
+    }
+}
