@@ -28,3 +28,15 @@ ensure_redis_server_binary() {
   fi
   command -v redis-server >/dev/null 2>&1 || die "redis-server still not found after installing"
 }
+
+# Debian's docker-compose (v1), used only to validate docker-compose.yml.
+ensure_docker_compose() {
+  command -v docker-compose >/dev/null 2>&1 && return 0
+  if command -v apt-get >/dev/null 2>&1; then
+    say "installing docker-compose from the OS packages (to validate docker-compose.yml)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq docker-compose >/dev/null
+  else
+    die "docker-compose not found: install it to validate docker-compose.yml"
+  fi
+}

@@ -58,6 +58,14 @@ pub struct Configuration {
     #[arg(long, env = "LEASE_TTL_MS", default_value_t = 3_000, value_parser = clap::value_parser!(u64).range(30..))]
     pub lease_ttl_ms: u64,
 
+    /// Least time between two renders of the plots, in milliseconds (bursts coalesce).
+    #[arg(long, env = "RENDER_INTERVAL_MS", default_value_t = 1_000)]
+    pub render_interval_ms: u64,
+
+    /// How many `n_{n}_w_{w}.png` snapshots to keep, oldest removed first (0: none).
+    #[arg(long, env = "SNAPSHOTS_KEEP", default_value_t = 100)]
+    pub snapshots_keep: usize,
+
     /// This instance's consumer name (default: host, process id and a random suffix).
     #[arg(long, env = "CONSUMER_NAME")]
     pub consumer_name: Option<String>,

@@ -1,8 +1,10 @@
 //! Wiring: Redis adapters into the consumer, the ingress and the renderer,
 //! run until `shutdown` completes, then wound down in order.
 
-use crate::application::{Consumer, Ingress, ModelObserver};
+use crate::application::render::RenderLoop;
+use crate::application::{Consumer, Ingress};
 use crate::configuration::Configuration;
+use crate::infrastructure::plot::PngDirectory;
 use crate::infrastructure::redis::{
     EventSourceSettings, RedisChannel, RedisEventSource, RedisIngressLog, RedisModelRepository,
 };
@@ -32,6 +34,14 @@ pub async fn run(
             definition.prior, definition.grid
         )
     })?;
+    let graphs = PngDirectory::open(&configuration.graphs_dir, configuration.snapshots_keep)
+        .with_context(|| {
+            format!(
+                "GRAPHS_DIR {} is not a writable directory",
+                configuration.graphs_dir.display()
+            )
+        })?;
+    crate::infrastructure::plot::register_font().context("cannot load the bundled font")?;
     let consumer_name = configuration.consumer_name();
     tracing::info!(
         redis_url = %settings.masked_url,
@@ -74,11 +84,15 @@ pub async fn run(
             claim_idle: Duration::from_millis(configuration.claim_idle_ms),
         },
     );
-    let observer: Arc<dyn ModelObserver> = Arc::new(LogObserver);
+    let (render, observer) = RenderLoop::new(
+        Arc::new(graphs),
+        definition,
+        Duration::from_millis(configuration.render_interval_ms),
+    );
     let consumer = Consumer::new(
         source,
         repository,
-        observer,
+        Arc::new(observer),
         definition,
         Duration::from_millis(configuration.claim_interval_ms),
     );
@@ -98,22 +112,17 @@ pub async fn run(
     );
     let ingress = Ingress::new(ingress_log, channel, lease_ttl / 3);
 
-    let token = CancellationToken::new();
-    let consumer_task = tokio::spawn(consumer.run(token.clone()));
-    let ingress_task = tokio::spawn(ingress.run(token.clone()));
+    let (work, drawing) = (CancellationToken::new(), CancellationToken::new());
+    let consumer_task = tokio::spawn(consumer.run(work.clone()));
+    let ingress_task = tokio::spawn(ingress.run(work.clone()));
+    let render_task = tokio::spawn(render.run(drawing.clone()));
     shutdown.await;
-    token.cancel();
-    // Ingress first: it only forwards; the consumer finishes its batch.
+    work.cancel();
     ingress_task.await.context("ingress task panicked")?;
     consumer_task.await.context("consumer task panicked")?;
+    // Last, so the final state the consumer reached is drawn.
+    drawing.cancel();
+    render_task.await.context("render task panicked")?;
     tracing::info!("bayes stopped");
     Ok(())
-}
-
-struct LogObserver;
-
-impl ModelObserver for LogObserver {
-    fn observe(&self, counts: Counts) {
-        tracing::trace!(w = counts.w(), n = counts.n(), "model changed");
-    }
 }

@@ -3,7 +3,9 @@
 pub mod batch;
 pub mod consumer;
 pub mod ingress;
+pub mod plot;
 pub mod ports;
+pub mod render;
 pub mod retry;
 
 pub use batch::{ApplyBatch, DeadEntry, StreamEntry};

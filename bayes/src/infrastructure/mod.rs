@@ -1,3 +1,4 @@
-//! Adapters: Redis behind the ports.
+//! Adapters: Redis and plotters behind the ports.
 
+pub mod plot;
 pub mod redis;

@@ -1,0 +1,14 @@
+//! What the suites share: a private Redis, the service processes, and a
+//! `TestApp` that wires them together.
+
+mod app;
+mod load;
+mod redis_server;
+mod service;
+mod wait;
+
+pub use app::{SETTLE, TestApp};
+pub use load::send_load;
+pub use redis_server::RedisServer;
+pub use service::Service;
+pub use wait::eventually;

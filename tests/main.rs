@@ -1,0 +1,14 @@
+//! End-to-end suites. Every test starts its own redis-server on a free
+//! loopback port and the real `api` and `bayes` binaries against it, with a
+//! unique key prefix; nothing touches a Redis on the default port.
+//!
+//! The binaries must be built first (`cargo build --bins`; `scripts/test`
+//! does it). A missing redis-server fails the test with how to get one.
+
+mod harness;
+
+mod bad_input;
+mod delivery;
+mod graphs;
+mod outages;
+mod pipeline;
