@@ -10,5 +10,6 @@ mod harness;
 mod bad_input;
 mod delivery;
 mod graphs;
+mod operations;
 mod outages;
 mod pipeline;

@@ -8,6 +8,7 @@ use crate::infrastructure::redis::{RedisEventLog, RedisModelStore};
 use anyhow::Context;
 use axum::Router;
 use axum::http::StatusCode;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,10 +28,20 @@ pub async fn run(
     configuration: Configuration,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let router = build(&configuration)?;
+    let settings = configuration.redis.settings()?;
     let listener = TcpListener::bind(configuration.api_addr)
         .await
         .with_context(|| format!("cannot listen on API_ADDR {}", configuration.api_addr))?;
+    let router = build(&configuration)?;
+    tracing::info!(
+        redis_url = %settings.masked_url,
+        key_prefix = %configuration.redis.key_prefix,
+        api_addr = %configuration.api_addr,
+        graphs_dir = %configuration.graphs_dir.display(),
+        stream_maxlen = configuration.stream_maxlen,
+        request_timeout_ms = configuration.request_timeout_ms,
+        "api starting"
+    );
     serve(listener, router, shutdown).await
 }
 
@@ -57,21 +68,30 @@ pub fn build(configuration: &Configuration) -> anyhow::Result<Router> {
         query: ModelQuery::new(store),
         readiness: log,
         graphs_dir: configuration.graphs_dir.clone(),
+        metrics: install_metrics()?,
     };
-    tracing::info!(
-        redis_url = %settings.masked_url,
-        key_prefix = %configuration.redis.key_prefix,
-        api_addr = %configuration.api_addr,
-        graphs_dir = %configuration.graphs_dir.display(),
-        stream_maxlen = configuration.stream_maxlen,
-        "api starting"
-    );
     Ok(app(state)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             Duration::from_millis(configuration.request_timeout_ms),
         ))
         .layer(TraceLayer::new_for_http()))
+}
+
+/// Installs the process-wide Prometheus recorder and its upkeep task.
+fn install_metrics() -> anyhow::Result<PrometheusHandle> {
+    let handle = PrometheusBuilder::new()
+        .install_recorder()
+        .context("cannot install the metrics recorder")?;
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
+    Ok(handle)
 }
 
 /// Serves `router` on `listener` until `shutdown`, then drains in-flight requests.

@@ -66,6 +66,10 @@ pub struct Configuration {
     #[arg(long, env = "SNAPSHOTS_KEEP", default_value_t = 100)]
     pub snapshots_keep: usize,
 
+    /// Where to serve Prometheus metrics (`GET /metrics`).
+    #[arg(long, env = "METRICS_ADDR", default_value = "127.0.0.1:9100")]
+    pub metrics_addr: std::net::SocketAddr,
+
     /// This instance's consumer name (default: host, process id and a random suffix).
     #[arg(long, env = "CONSUMER_NAME")]
     pub consumer_name: Option<String>,

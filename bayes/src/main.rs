@@ -11,7 +11,6 @@ async fn main() -> ExitCode {
     match bayes::startup::run(configuration, platform::shutdown::signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!("{error:#}");
             eprintln!("bayes: {error:#}");
             ExitCode::FAILURE
         }

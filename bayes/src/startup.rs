@@ -42,6 +42,15 @@ pub async fn run(
             )
         })?;
     crate::infrastructure::plot::register_font().context("cannot load the bundled font")?;
+    metrics_exporter_prometheus::PrometheusBuilder::new()
+        .with_http_listener(configuration.metrics_addr)
+        .install()
+        .with_context(|| {
+            format!(
+                "cannot serve metrics on METRICS_ADDR {}",
+                configuration.metrics_addr
+            )
+        })?;
     let consumer_name = configuration.consumer_name();
     tracing::info!(
         redis_url = %settings.masked_url,
@@ -52,6 +61,7 @@ pub async fn run(
         graphs_dir = %configuration.graphs_dir.display(),
         consumer = %consumer_name,
         batch_size = configuration.batch_size,
+        metrics_addr = %configuration.metrics_addr,
         "bayes starting"
     );
 

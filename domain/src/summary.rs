@@ -7,6 +7,7 @@ use serde::Serialize;
 
 /// The summary of a model state: counts, definition and posterior summaries.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelSummary {
     /// Wins.
     pub w: u64,
@@ -18,9 +19,11 @@ pub struct ModelSummary {
     pub sd: f64,
     /// Grid point of highest posterior probability.
     pub map: f64,
-    /// 89% highest posterior density interval on the grid.
+    /// 89% highest posterior density interval on the grid, `[lo, hi]`.
+    #[cfg_attr(feature = "openapi", schema(value_type = [f64; 2]))]
     pub hpdi_89: Interval,
-    /// 89% percentile interval on the grid.
+    /// 89% percentile interval on the grid, `[lo, hi]`.
+    #[cfg_attr(feature = "openapi", schema(value_type = [f64; 2]))]
     pub pi_89: Interval,
     /// The prior spec, e.g. `step:0.1`.
     pub prior: String,
@@ -32,6 +35,7 @@ pub struct ModelSummary {
 
 /// The exact Beta posterior's summary.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClosedFormSummary {
     /// Posterior `alpha`.
     pub alpha: f64,
@@ -41,7 +45,8 @@ pub struct ClosedFormSummary {
     pub mean: f64,
     /// Exact standard deviation.
     pub sd: f64,
-    /// Exact equal-tailed 89% interval.
+    /// Exact equal-tailed 89% interval, `[lo, hi]`.
+    #[cfg_attr(feature = "openapi", schema(value_type = [f64; 2]))]
     pub interval_89: Interval,
 }
 

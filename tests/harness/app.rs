@@ -28,6 +28,8 @@ pub struct TestApp {
     pub api: Service,
     pub api_url: String,
     pub bayes: Vec<Service>,
+    /// `http://addr` of each bayes instance's metrics listener.
+    pub bayes_metrics: Vec<String>,
     pub graphs: tempfile::TempDir,
     pub http: reqwest::Client,
     logs: tempfile::TempDir,
@@ -91,6 +93,7 @@ impl TestAppBuilder {
             api,
             api_url: format!("http://{api_addr}"),
             bayes: Vec::new(),
+            bayes_metrics: Vec::new(),
             graphs,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
@@ -126,8 +129,11 @@ impl TestApp {
     pub fn start_bayes(&mut self) -> usize {
         let index = self.bayes.len();
         let log = self.logs.path().join(format!("bayes-{index}.log"));
-        self.bayes
-            .push(Service::start("bayes", self.env.clone(), log));
+        let metrics_addr = format!("127.0.0.1:{}", free_port());
+        let mut env = self.env.clone();
+        env.push(("METRICS_ADDR".to_owned(), metrics_addr.clone()));
+        self.bayes.push(Service::start("bayes", env, log));
+        self.bayes_metrics.push(format!("http://{metrics_addr}"));
         index
     }
 

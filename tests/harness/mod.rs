@@ -10,5 +10,6 @@ mod wait;
 pub use app::{SETTLE, TestApp};
 pub use load::send_load;
 pub use redis_server::RedisServer;
-pub use service::Service;
+pub use redis_server::free_port;
+pub use service::{Service, binary_path, run_to_exit};
 pub use wait::eventually;

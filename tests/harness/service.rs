@@ -115,3 +115,30 @@ pub fn binary_path(name: &str) -> PathBuf {
     );
     path
 }
+
+/// Runs `binary` with only `env` (and `PATH`) until it exits (at most 20 s);
+/// returns its exit status and what it wrote to stderr.
+pub fn run_to_exit(binary: &str, env: &[(&str, &str)]) -> (ExitStatus, String) {
+    let mut child = Command::new(binary_path(binary))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {binary}: {e}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().expect("wait for child").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{binary} did not exit with {env:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let output = child.wait_with_output().expect("collect output");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

@@ -67,6 +67,7 @@ impl<S: EventSource> Consumer<S> {
                     self.apply(outcome, &shutdown).await;
                 }
                 Err(error) => {
+                    metrics::counter!("bayes_redis_errors_total", "op" => "read").increment(1);
                     tracing::warn!(%error, "cannot read the event log; retrying");
                     if !backoff.wait(&shutdown).await {
                         break;
@@ -121,6 +122,8 @@ impl<S: EventSource> Consumer<S> {
             match self.source.claim().await {
                 Ok(claimed) if claimed.entries.is_empty() && claimed.lost == 0 => return,
                 Ok(claimed) => {
+                    metrics::counter!("bayes_entries_claimed_total")
+                        .increment(claimed.entries.len() as u64);
                     tracing::info!(
                         entries = claimed.entries.len(),
                         "claimed entries left pending by another consumer"
@@ -138,6 +141,7 @@ impl<S: EventSource> Consumer<S> {
     /// Applies one delivery, retrying while the store is away.
     async fn apply(&self, outcome: ReadOutcome, shutdown: &CancellationToken) {
         if outcome.lost > 0 {
+            metrics::counter!("bayes_entries_lost_total").increment(outcome.lost);
             tracing::error!(
                 lost = outcome.lost,
                 "the event log trimmed entries before any consumer applied them: they are lost \
@@ -147,6 +151,7 @@ impl<S: EventSource> Consumer<S> {
         if outcome.entries.is_empty() {
             return;
         }
+        let ages = entry_ages(&outcome.entries);
         let batch = ApplyBatch::decode(outcome.entries);
         for dead in &batch.dead {
             tracing::warn!(id = %dead.id, reason = %dead.reason, "entry is not an observation; dead-lettered");
@@ -156,6 +161,7 @@ impl<S: EventSource> Consumer<S> {
             match self.repository.apply(&batch).await {
                 Ok(applied) => {
                     self.observer.observe(applied.counts);
+                    record_applied(&applied, batch.len(), &ages);
                     tracing::debug!(
                         counted = applied.counted,
                         dead = applied.dead,
@@ -167,6 +173,7 @@ impl<S: EventSource> Consumer<S> {
                     return;
                 }
                 Err(error) => {
+                    metrics::counter!("bayes_redis_errors_total", "op" => "apply").increment(1);
                     tracing::warn!(%error, entries = batch.len(), "cannot apply batch; retrying");
                     if !backoff.wait(shutdown).await {
                         tracing::warn!(
@@ -177,5 +184,30 @@ impl<S: EventSource> Consumer<S> {
                 }
             }
         }
+    }
+}
+
+/// Seconds since each entry was appended (its id carries the append time).
+fn entry_ages(entries: &[super::StreamEntry]) -> Vec<f64> {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    entries
+        .iter()
+        .filter_map(|entry| super::batch::id_millis(&entry.id))
+        .map(|appended| now_ms.saturating_sub(appended) as f64 / 1000.0)
+        .collect()
+}
+
+fn record_applied(applied: &super::Applied, batch_len: usize, ages: &[f64]) {
+    metrics::counter!("bayes_observations_applied_total").increment(applied.counted);
+    metrics::counter!("bayes_entries_dead_lettered_total", "source" => "log")
+        .increment(applied.dead);
+    metrics::counter!("bayes_entries_skipped_total").increment(applied.skipped);
+    metrics::histogram!("bayes_batch_size").record(batch_len as f64);
+    metrics::gauge!("bayes_model_n").set(applied.counts.n() as f64);
+    let lag = metrics::histogram!("bayes_apply_lag_seconds");
+    for age in ages {
+        lag.record(*age);
     }
 }

@@ -124,8 +124,18 @@ impl<M: ChannelMessages> Ingress<M> {
             }
         };
         match result {
-            Ok(forwarded) => Some(forwarded),
+            Ok(forwarded) => {
+                let outcome = match forwarded {
+                    Forwarded::Appended => "appended",
+                    Forwarded::DeadLettered => "dead_lettered",
+                    Forwarded::NotLeader => "not_leader",
+                };
+                metrics::counter!("bayes_pubsub_messages_total", "outcome" => outcome).increment(1);
+                Some(forwarded)
+            }
             Err(error) => {
+                metrics::counter!("bayes_pubsub_messages_total", "outcome" => "lost").increment(1);
+                metrics::counter!("bayes_redis_errors_total", "op" => "forward").increment(1);
                 tracing::error!(%error, "cannot forward a pub/sub message; it is lost (pub/sub is at-most-once)");
                 None
             }

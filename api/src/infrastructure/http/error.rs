@@ -60,6 +60,14 @@ impl From<PortError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let kind = match &self {
+            Self::BadRequest(_) => "bad_request",
+            Self::TooLarge(_) => "too_large",
+            Self::NotFound(_) => "not_found",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        };
+        metrics::counter!("api_errors_total", "kind" => kind).increment(1);
         let (status, body) = match &self {
             Self::BadRequest(message) => (
                 StatusCode::BAD_REQUEST,

@@ -9,9 +9,13 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use domain::{ModelSummary, Observation};
+use metrics_exporter_prometheus::PrometheusHandle;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::sync::Arc;
+use utoipa::{OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// What the handlers share.
 #[derive(Clone)]
@@ -24,36 +28,77 @@ pub struct AppState {
     pub readiness: Arc<dyn Readiness>,
     /// Where bayes writes its PNGs.
     pub graphs_dir: PathBuf,
+    /// Renders the Prometheus metrics.
+    pub metrics: PrometheusHandle,
 }
+
+#[derive(OpenApi)]
+#[openapi(info(
+    title = "event-driven-bayes api",
+    description = "Binary observations in (w or l), appended to a durable Redis event log; the posterior out."
+))]
+struct ApiDoc;
 
 /// Largest request body accepted, in bytes (a batch of 10,000 trials as a
 /// JSON array of strings is about 40 KB).
 const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// The whole HTTP interface, without binding a socket (tests call it with `oneshot`).
+/// The whole HTTP interface, without binding a socket (tests call it with
+/// `oneshot`). The OpenAPI document is collected from the very routes
+/// registered here, so it cannot drift from them.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/update_model/{trial}", get(record_one))
-        .route("/update_model", axum::routing::post(record_batch))
-        .route("/model", get(model))
-        .route("/healthz", get(healthz))
-        .route("/readyz", get(readyz))
-        .route("/graphs/posterior.png", get(posterior_png))
+    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(record_one))
+        .routes(routes!(record_batch))
+        .routes(routes!(model))
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(posterior_png))
+        .routes(routes!(metrics))
+        .split_for_parts();
+    let openapi = Arc::new(openapi);
+    router
+        .route(
+            "/openapi.json",
+            get(move || async move { Json(openapi.as_ref().clone()) }),
+        )
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }
 
+/// A JSON error, as every failure is answered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: String,
+    /// The accepted trials, on a bad trial.
+    #[schema(nullable = false)]
+    pub accepted: Option<Vec<String>>,
+}
+
 /// Answer to an accepted observation.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct Accepted {
-    /// The event log's id for the entry.
+    /// The event log's id for the entry, `<milliseconds>-<sequence>`.
+    #[schema(value_type = String, example = "1732000000000-0")]
     pub id: EventId,
     /// The observation stored.
     pub trial: &'static str,
 }
 
-/// `GET /update_model/{trial}`: append `w` or `l` to the log; 202 once stored.
+/// Appends one observation to the event log; answers once Redis stored it.
+#[utoipa::path(
+    get,
+    path = "/update_model/{trial}",
+    tag = "observations",
+    params(("trial" = String, Path, description = "`w` (success) or `l` (failure), exactly")),
+    responses(
+        (status = 202, description = "Stored in the event log", body = Accepted),
+        (status = 400, description = "Not `w` or `l`; nothing stored", body = ErrorBody),
+        (status = 503, description = "Redis unavailable; nothing stored", body = ErrorBody),
+    )
+)]
 async fn record_one(
     State(state): State<AppState>,
     trial: Result<Path<String>, PathRejection>,
@@ -61,6 +106,8 @@ async fn record_one(
     let Path(trial) = trial
         .map_err(|e| ApiError::BadRequest(format!("{}; expected \"w\" or \"l\"", e.body_text())))?;
     let (observation, id) = state.ingest.record(&trial).await?;
+    metrics::counter!("api_observations_accepted_total", "trial" => observation.as_str())
+        .increment(1);
     tracing::debug!(id = %id.0, trial = %observation, "observation stored");
     Ok((
         StatusCode::ACCEPTED,
@@ -72,14 +119,14 @@ async fn record_one(
 }
 
 /// The body of `POST /update_model`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 pub struct Batch {
-    /// `"wlwwl"` or `["w", "l", …]`.
+    /// `"wlwwl"` or `["w", "l", …]`, at most 10,000 trials.
     pub trials: Trials,
 }
 
 /// Trials as one string of `w`/`l` characters or as an array of strings.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum Trials {
     /// `"wlwwl"`.
@@ -89,17 +136,31 @@ pub enum Trials {
 }
 
 /// Answer to an accepted batch.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct BatchAccepted {
     /// How many observations were stored.
     pub accepted: usize,
-    /// The id of the first and last entry.
+    /// The id of the first entry.
+    #[schema(value_type = String)]
     pub first_id: EventId,
     /// The id of the last entry.
+    #[schema(value_type = String)]
     pub last_id: EventId,
 }
 
-/// `POST /update_model`: append a batch all-or-nothing; 202 once stored.
+/// Appends a batch of observations all-or-nothing; answers once Redis stored them.
+#[utoipa::path(
+    post,
+    path = "/update_model",
+    tag = "observations",
+    request_body = Batch,
+    responses(
+        (status = 202, description = "All stored in the event log", body = BatchAccepted),
+        (status = 400, description = "A trial is not `w` or `l`, or the body is malformed; nothing stored", body = ErrorBody),
+        (status = 413, description = "Over 10,000 trials or 256 KiB; nothing stored", body = ErrorBody),
+        (status = 503, description = "Redis unavailable; nothing stored", body = ErrorBody),
+    )
+)]
 async fn record_batch(
     State(state): State<AppState>,
     body: Result<Json<Batch>, JsonRejection>,
@@ -151,24 +212,52 @@ async fn record_batch(
     ))
 }
 
-/// `GET /model`: the posterior summary of the stored counts.
+/// The posterior summary of the counts bayes stored (the prior's, before any).
+#[utoipa::path(
+    get,
+    path = "/model",
+    tag = "model",
+    responses(
+        (status = 200, description = "Counts, definition and posterior summaries", body = ModelSummary),
+        (status = 503, description = "Redis unavailable", body = ErrorBody),
+    )
+)]
 async fn model(State(state): State<AppState>) -> Result<Json<ModelSummary>, ApiError> {
     Ok(Json(state.query.summary().await?))
 }
 
-/// `GET /healthz`: the process is alive. No I/O.
+/// The process is alive (no I/O).
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Alive")))]
 async fn healthz() -> Json<serde_json::Value> {
     Json(serde_json::json!({ "status": "ok" }))
 }
 
-/// `GET /readyz`: Redis answers.
+/// Redis answers.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Redis answers"),
+        (status = 503, description = "Redis unavailable", body = ErrorBody),
+    )
+)]
 async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     state.readiness.check().await?;
     Ok(Json(serde_json::json!({ "status": "ready" })))
 }
 
-/// `GET /graphs/posterior.png`: the latest plot bayes drew. The path is
-/// fixed, never taken from the request, so nothing else can be read.
+/// The latest plot bayes drew. The file name is fixed, never taken from
+/// the request, so nothing else can be read through this route.
+#[utoipa::path(
+    get,
+    path = "/graphs/posterior.png",
+    tag = "model",
+    responses(
+        (status = 200, description = "The latest plot", content_type = "image/png"),
+        (status = 404, description = "No plot drawn yet", body = ErrorBody),
+    )
+)]
 async fn posterior_png(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let path = state.graphs_dir.join("posterior.png");
     match tokio::fs::read(&path).await {
@@ -187,6 +276,20 @@ async fn posterior_png(State(state): State<AppState>) -> Result<impl IntoRespons
             path.display()
         ))),
     }
+}
+
+/// Prometheus metrics in the text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
+)]
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
 }
 
 /// Any other route.
