@@ -46,6 +46,10 @@ pub struct Configuration {
     #[arg(long, env = "BLOCK_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
     pub block_ms: u64,
 
+    /// After a short batch, wait this long (milliseconds) before the next read, so bursts apply in larger batches.
+    #[arg(long, env = "READ_COALESCE_MS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=1_000))]
+    pub read_coalesce_ms: u64,
+
     /// Entries pending this long (their consumer died) are claimed, in milliseconds.
     #[arg(long, env = "CLAIM_IDLE_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub claim_idle_ms: u64,

@@ -92,6 +92,7 @@ pub async fn run(
             batch_size: configuration.batch_size as usize,
             block,
             claim_idle: Duration::from_millis(configuration.claim_idle_ms),
+            coalesce: Duration::from_millis(configuration.read_coalesce_ms),
         },
     );
     let (render, observer) = RenderLoop::new(

@@ -12,6 +12,7 @@ use super::{ApplyBatch, EventSource, ModelObserver, ModelRepository, PortError, 
 use domain::ModelDefinition;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -21,10 +22,17 @@ const MAX_CLAIMS_PER_ROUND: usize = 64;
 /// Consumes the event log into the model.
 pub struct Consumer<S> {
     source: S,
-    repository: Arc<dyn ModelRepository>,
-    observer: Arc<dyn ModelObserver>,
+    applier: Applier,
     definition: ModelDefinition,
     claim_every: Duration,
+}
+
+/// Applies deliveries; cheap to clone, so an apply can run while the next
+/// batch is read.
+#[derive(Clone)]
+struct Applier {
+    repository: Arc<dyn ModelRepository>,
+    observer: Arc<dyn ModelObserver>,
 }
 
 impl<S: EventSource> Consumer<S> {
@@ -39,8 +47,10 @@ impl<S: EventSource> Consumer<S> {
     ) -> Self {
         Self {
             source,
-            repository,
-            observer,
+            applier: Applier {
+                repository,
+                observer,
+            },
             definition,
             claim_every,
         }
@@ -54,8 +64,12 @@ impl<S: EventSource> Consumer<S> {
         }
         let mut next_claim = Instant::now();
         let mut backoff = Backoff::default();
+        // At most one apply runs while the next batch is read: Redis and
+        // this process work at the same time, and applies stay in order.
+        let mut applying: Option<JoinHandle<()>> = None;
         while !shutdown.is_cancelled() {
             if Instant::now() >= next_claim {
+                finish(applying.take()).await;
                 self.claim_stale(&shutdown).await;
                 next_claim = Instant::now() + self.claim_every;
             }
@@ -64,7 +78,12 @@ impl<S: EventSource> Consumer<S> {
             match self.source.read().await {
                 Ok(outcome) => {
                     backoff.reset();
-                    self.apply(outcome, &shutdown).await;
+                    finish(applying.take()).await;
+                    if !outcome.entries.is_empty() || outcome.lost > 0 {
+                        applying = Some(tokio::spawn(
+                            self.applier.clone().apply(outcome, shutdown.clone()),
+                        ));
+                    }
                 }
                 Err(error) => {
                     metrics::counter!("bayes_redis_errors_total", "op" => "read").increment(1);
@@ -75,6 +94,7 @@ impl<S: EventSource> Consumer<S> {
                 }
             }
         }
+        finish(applying.take()).await;
         if let Err(error) = self.source.leave().await {
             tracing::debug!(%error, "could not leave the consumer group");
         }
@@ -100,7 +120,7 @@ impl<S: EventSource> Consumer<S> {
 
     async fn try_start(&mut self) -> Result<(), PortError> {
         self.source.prepare().await?;
-        let previous = self.repository.define(self.definition).await?;
+        let previous = self.applier.repository.define(self.definition).await?;
         if let Some(previous) = previous.filter(|p| *p != self.definition) {
             tracing::info!(
                 previous_prior = %previous.prior,
@@ -110,9 +130,9 @@ impl<S: EventSource> Consumer<S> {
                 "model definition changed; the counts are kept and reinterpreted"
             );
         }
-        let state = self.repository.load().await?;
+        let state = self.applier.repository.load().await?;
         tracing::info!(w = state.counts.w(), n = state.counts.n(), "model loaded");
-        self.observer.observe(state.counts);
+        self.applier.observer.observe(state.counts);
         Ok(())
     }
 
@@ -128,7 +148,7 @@ impl<S: EventSource> Consumer<S> {
                         entries = claimed.entries.len(),
                         "claimed entries left pending by another consumer"
                     );
-                    self.apply(claimed, shutdown).await;
+                    self.applier.clone().apply(claimed, shutdown.clone()).await;
                 }
                 Err(error) => {
                     tracing::warn!(%error, "cannot claim stale entries");
@@ -137,9 +157,11 @@ impl<S: EventSource> Consumer<S> {
             }
         }
     }
+}
 
+impl Applier {
     /// Applies one delivery, retrying while the store is away.
-    async fn apply(&self, outcome: ReadOutcome, shutdown: &CancellationToken) {
+    async fn apply(self, outcome: ReadOutcome, shutdown: CancellationToken) {
         if outcome.lost > 0 {
             metrics::counter!("bayes_entries_lost_total").increment(outcome.lost);
             tracing::error!(
@@ -175,7 +197,7 @@ impl<S: EventSource> Consumer<S> {
                 Err(error) => {
                     metrics::counter!("bayes_redis_errors_total", "op" => "apply").increment(1);
                     tracing::warn!(%error, entries = batch.len(), "cannot apply batch; retrying");
-                    if !backoff.wait(shutdown).await {
+                    if !backoff.wait(&shutdown).await {
                         tracing::warn!(
                             "stopping with a batch unapplied; its entries stay pending and will be claimed"
                         );
@@ -184,6 +206,15 @@ impl<S: EventSource> Consumer<S> {
                 }
             }
         }
+    }
+}
+
+/// Waits for an apply in flight, if any.
+async fn finish(applying: Option<JoinHandle<()>>) {
+    if let Some(task) = applying
+        && let Err(error) = task.await
+    {
+        tracing::error!(%error, "an apply task failed");
     }
 }
 

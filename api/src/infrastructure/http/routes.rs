@@ -18,7 +18,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 /// What the handlers share.
-#[derive(Clone)]
 pub struct AppState {
     /// Recording observations.
     pub ingest: Ingest,
@@ -31,6 +30,9 @@ pub struct AppState {
     /// Renders the Prometheus metrics.
     pub metrics: PrometheusHandle,
 }
+
+/// The state as handlers receive it: one reference count per request, no copies.
+type Shared = Arc<AppState>;
 
 #[derive(OpenApi)]
 #[openapi(info(
@@ -47,7 +49,7 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 /// `oneshot`). The OpenAPI document is collected from the very routes
 /// registered here, so it cannot drift from them.
 pub fn app(state: AppState) -> Router {
-    let (router, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, openapi) = OpenApiRouter::<Shared>::with_openapi(ApiDoc::openapi())
         .routes(routes!(record_one))
         .routes(routes!(record_batch))
         .routes(routes!(model))
@@ -64,7 +66,7 @@ pub fn app(state: AppState) -> Router {
         )
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(state)
+        .with_state(Arc::new(state))
 }
 
 /// A JSON error, as every failure is answered.
@@ -100,7 +102,7 @@ pub struct Accepted {
     )
 )]
 async fn record_one(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     trial: Result<Path<String>, PathRejection>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let Path(trial) = trial
@@ -162,7 +164,7 @@ pub struct BatchAccepted {
     )
 )]
 async fn record_batch(
-    State(state): State<AppState>,
+    State(state): State<Shared>,
     body: Result<Json<Batch>, JsonRejection>,
 ) -> Result<(StatusCode, Json<BatchAccepted>), ApiError> {
     let Json(batch) = body.map_err(|e| match e.status() {
@@ -222,7 +224,7 @@ async fn record_batch(
         (status = 503, description = "Redis unavailable", body = ErrorBody),
     )
 )]
-async fn model(State(state): State<AppState>) -> Result<Json<ModelSummary>, ApiError> {
+async fn model(State(state): State<Shared>) -> Result<Json<ModelSummary>, ApiError> {
     Ok(Json(state.query.summary().await?))
 }
 
@@ -242,7 +244,7 @@ async fn healthz() -> Json<serde_json::Value> {
         (status = 503, description = "Redis unavailable", body = ErrorBody),
     )
 )]
-async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+async fn readyz(State(state): State<Shared>) -> Result<Json<serde_json::Value>, ApiError> {
     state.readiness.check().await?;
     Ok(Json(serde_json::json!({ "status": "ready" })))
 }
@@ -258,7 +260,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>
         (status = 404, description = "No plot drawn yet", body = ErrorBody),
     )
 )]
-async fn posterior_png(State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+async fn posterior_png(State(state): State<Shared>) -> Result<impl IntoResponse, ApiError> {
     let path = state.graphs_dir.join("posterior.png");
     match tokio::fs::read(&path).await {
         Ok(bytes) => Ok((
@@ -285,7 +287,7 @@ async fn posterior_png(State(state): State<AppState>) -> Result<impl IntoRespons
     tag = "operations",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
 )]
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+async fn metrics(State(state): State<Shared>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

@@ -1,8 +1,8 @@
--- Reads the next batch for a consumer and, in the same atomic step, counts
--- the entries that retention trimmed before the group read them (so a loss
--- is reported exactly once, and never silently).
+-- Counts the entries that retention trimmed before the group read them, so
+-- a loss is reported exactly once and never silently. Runs in one MULTI/EXEC
+-- with the XREADGROUP that follows it, so nothing is trimmed in between.
 -- KEYS[1] events stream, KEYS[2] model hash
--- ARGV[1] group, ARGV[2] consumer, ARGV[3] count
+-- ARGV[1] group
 local function as_map(reply)
   local map = {}
   for i = 1, #reply, 2 do map[reply[i]] = reply[i + 1] end
@@ -32,5 +32,4 @@ end
 if lost > 0 then
   redis.call('HINCRBY', KEYS[2], 'lost', lost)
 end
-local entries = redis.call('XREADGROUP', 'GROUP', ARGV[1], ARGV[2], 'COUNT', ARGV[3], 'STREAMS', KEYS[1], '>')
-return {lost, entries}
+return lost
