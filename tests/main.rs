@@ -9,7 +9,9 @@ mod harness;
 
 mod bad_input;
 mod delivery;
+mod drills;
 mod graphs;
 mod operations;
 mod outages;
 mod pipeline;
+mod soak;

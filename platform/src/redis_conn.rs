@@ -124,7 +124,12 @@ pub fn mask_password(url: &str) -> String {
 /// rather than "Redis refused this" (a bug or a foreign write).
 #[must_use]
 pub fn is_unavailable(error: &redis::RedisError) -> bool {
-    error.is_io_error()
+    // Refused credentials, a server still loading its AOF after a restart,
+    // or a replica cut off from its primary: Redis cannot serve us now.
+    const NOT_SERVING: [&str; 5] = ["NOAUTH", "WRONGPASS", "LOADING", "MASTERDOWN", "BUSY"];
+    error.kind() == redis::ErrorKind::AuthenticationFailed
+        || error.code().is_some_and(|code| NOT_SERVING.contains(&code))
+        || error.is_io_error()
         || error.is_timeout()
         || error.is_connection_dropped()
         || error.is_connection_refusal()

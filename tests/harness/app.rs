@@ -132,6 +132,7 @@ impl TestApp {
         let metrics_addr = format!("127.0.0.1:{}", free_port());
         let mut env = self.env.clone();
         env.push(("METRICS_ADDR".to_owned(), metrics_addr.clone()));
+        env.push(("CONSUMER_NAME".to_owned(), format!("bayes-{index}")));
         self.bayes.push(Service::start("bayes", env, log));
         self.bayes_metrics.push(format!("http://{metrics_addr}"));
         index
@@ -257,6 +258,47 @@ impl TestApp {
     /// Sends `total` observations over `concurrency` connections; `(w, n)` answered 202.
     pub async fn load(&self, total: u64, concurrency: usize) -> (u64, u64) {
         super::send_load(self.http.clone(), self.api_url.clone(), total, concurrency).await
+    }
+
+    /// Entries in the event log now.
+    pub async fn log_length(&self) -> u64 {
+        let mut connection = self.redis.connection().await;
+        connection
+            .xlen(self.key("events"))
+            .await
+            .expect("XLEN events")
+    }
+
+    /// A field of the model hash, 0 when absent.
+    pub async fn model_field(&self, field: &str) -> u64 {
+        let mut connection = self.redis.connection().await;
+        let value: Option<u64> = connection
+            .hget(self.key("model"), field)
+            .await
+            .expect("HGET model");
+        value.unwrap_or(0)
+    }
+
+    /// Waits until the stored `n` stops changing and equals the log length;
+    /// returns `(w, n)`. For drills where some requests may have been stored
+    /// without their answer arriving.
+    pub async fn wait_until_log_applied(&self) -> (u64, u64) {
+        eventually("every logged entry applied", SETTLE, || async {
+            let length = self.log_length().await;
+            let counts = self.counts().await;
+            assert!(
+                counts.1 <= length,
+                "counted {} entries of a {length}-entry log",
+                counts.1
+            );
+            (counts.1 == length).then_some(counts)
+        })
+        .await
+    }
+
+    /// What the api logged so far.
+    pub fn api_log(&self) -> String {
+        self.api.log()
     }
 
     /// Every bayes log, for assertions on what was reported.

@@ -8,7 +8,7 @@ mod service;
 mod wait;
 
 pub use app::{SETTLE, TestApp};
-pub use load::send_load;
+pub use load::{send_load, send_load_counted, send_load_for};
 pub use redis_server::RedisServer;
 pub use redis_server::free_port;
 pub use service::{Service, binary_path, run_to_exit};

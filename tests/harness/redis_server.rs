@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 /// A redis-server this test owns. Killed when dropped.
 pub struct RedisServer {
     port: u16,
+    password: Option<String>,
     dir: tempfile::TempDir,
     extra_args: Vec<String>,
     child: Option<Child>,
@@ -22,8 +23,14 @@ impl RedisServer {
     /// Starts a server with extra `redis-server` arguments.
     pub fn start_with(extra_args: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
+        let password = extra_args
+            .iter()
+            .position(|a| *a == "--requirepass")
+            .and_then(|i| extra_args.get(i + 1))
+            .map(|p| (*p).to_owned());
         let mut server = Self {
             port: 0,
+            password,
             dir,
             extra_args: extra_args.iter().map(|s| (*s).to_owned()).collect(),
             child: None,
@@ -58,8 +65,16 @@ impl RedisServer {
         }
     }
 
-    /// The `redis://` URL of the server, optionally with a password.
+    /// The `redis://` URL of the server, with its password if it has one.
     pub fn url(&self) -> String {
+        match &self.password {
+            Some(password) => format!("redis://:{password}@127.0.0.1:{}", self.port),
+            None => format!("redis://127.0.0.1:{}", self.port),
+        }
+    }
+
+    /// The URL without credentials.
+    pub fn url_without_password(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 

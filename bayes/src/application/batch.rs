@@ -200,6 +200,45 @@ mod tests {
         assert!(batch.dead[0].raw.ends_with("(1000006 bytes)"));
     }
 
+    proptest::proptest! {
+        /// The stream-entry decoder against arbitrary bytes: it never panics,
+        /// every entry lands in exactly one bucket, and only an entry with
+        /// exactly one `trial` field holding `w` or `l` is counted.
+        #[test]
+        fn arbitrary_entries_decode_without_panic_and_only_w_l_count(
+            raw in proptest::collection::vec(
+                proptest::collection::vec(
+                    (
+                        proptest::prop_oneof![Just(b"trial".to_vec()), proptest::collection::vec(proptest::num::u8::ANY, 0..8)],
+                        proptest::prop_oneof![Just(b"w".to_vec()), Just(b"l".to_vec()), proptest::collection::vec(proptest::num::u8::ANY, 0..300)],
+                    ),
+                    0..4,
+                ),
+                0..20,
+            )
+        ) {
+            let entries: Vec<StreamEntry> = raw
+                .iter()
+                .enumerate()
+                .map(|(i, fields)| StreamEntry { id: format!("1-{i}"), fields: fields.clone() })
+                .collect();
+            let batch = ApplyBatch::decode(entries);
+            proptest::prop_assert_eq!(batch.len(), raw.len());
+            for (i, fields) in raw.iter().enumerate() {
+                let id = format!("1-{i}");
+                let trials: Vec<&Vec<u8>> = fields.iter().filter(|(f, _)| f == b"trial").map(|(_, v)| v).collect();
+                let expect_win = trials.len() == 1 && trials[0] == b"w";
+                let expect_loss = trials.len() == 1 && trials[0] == b"l";
+                proptest::prop_assert_eq!(batch.wins.contains(&id), expect_win);
+                proptest::prop_assert_eq!(batch.losses.contains(&id), expect_loss);
+                proptest::prop_assert_eq!(batch.dead.iter().any(|d| d.id == id), !expect_win && !expect_loss);
+            }
+            proptest::prop_assert!(batch.dead.iter().all(|d| d.raw.chars().count() < 400));
+        }
+    }
+
+    use proptest::strategy::Just;
+
     #[test]
     fn stream_ids_carry_their_append_time() {
         assert_eq!(id_millis("1700000000123-7"), Some(1_700_000_000_123));

@@ -11,11 +11,14 @@
 
 use super::batch::printable;
 use super::retry::Backoff;
-use super::{ChannelMessages, Forwarded, IngressLog};
+use super::{ChannelMessages, Forwarded, IngressLog, PortError};
 use domain::Observation;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+/// Most messages appended in one step.
+const MAX_FORWARD_BATCH: usize = 1_000;
 
 /// Forwards the channel into the log while this instance holds the lease.
 pub struct Ingress<M> {
@@ -65,6 +68,7 @@ impl<M: ChannelMessages> Ingress<M> {
                 continue;
             }
             backoff.reset();
+            metrics::counter!("bayes_pubsub_subscriptions_total").increment(1);
             tracing::info!(
                 "forwarding the pub/sub channel into the event log (this instance holds the lease)"
             );
@@ -95,8 +99,14 @@ impl<M: ChannelMessages> Ingress<M> {
                     Err(error) => tracing::warn!(%error, "cannot renew the forwarding lease"),
                 },
                 message = self.messages.next() => match message {
-                    Some(payload) => {
-                        if self.forward(&payload).await == Some(Forwarded::NotLeader) {
+                    Some(first) => {
+                        // Whatever else has arrived goes in the same atomic append.
+                        let mut payloads = vec![first];
+                        while payloads.len() < MAX_FORWARD_BATCH {
+                            let Some(payload) = self.messages.ready() else { break };
+                            payloads.push(payload);
+                        }
+                        if self.forward(&payloads).await == Some(Forwarded::NotLeader) {
                             tracing::warn!("lost the forwarding lease; stopping forwarding");
                             return;
                         }
@@ -110,19 +120,32 @@ impl<M: ChannelMessages> Ingress<M> {
         }
     }
 
-    /// Appends one message (or dead-letters it). `None` if Redis failed, in
-    /// which case the message is lost, as pub/sub messages are when nobody
-    /// can take them.
-    async fn forward(&self, payload: &[u8]) -> Option<Forwarded> {
-        let result = match Observation::parse_bytes(payload) {
-            Ok(observation) => self.log.forward(observation).await,
-            Err(error) => {
-                tracing::warn!(reason = %error, "pub/sub message is not an observation; dead-lettered");
-                self.log
-                    .dead_letter(&error.to_string(), &printable(payload))
-                    .await
+    /// Appends the observations among `payloads` in one step and
+    /// dead-letters the rest. `None` if Redis failed, in which case the
+    /// messages are lost, as pub/sub messages are when nobody can take them.
+    async fn forward(&self, payloads: &[Vec<u8>]) -> Option<Forwarded> {
+        let mut observations = Vec::with_capacity(payloads.len());
+        for payload in payloads {
+            match Observation::parse_bytes(payload) {
+                Ok(observation) => observations.push(observation),
+                Err(error) => {
+                    tracing::warn!(reason = %error, "pub/sub message is not an observation; dead-lettered");
+                    let result = self
+                        .log
+                        .dead_letter(&error.to_string(), &printable(payload))
+                        .await;
+                    self.record(result, 1)?;
+                }
             }
-        };
+        }
+        if observations.is_empty() {
+            return Some(Forwarded::DeadLettered);
+        }
+        let result = self.log.forward(&observations).await;
+        self.record(result, observations.len() as u64)
+    }
+
+    fn record(&self, result: Result<Forwarded, PortError>, messages: u64) -> Option<Forwarded> {
         match result {
             Ok(forwarded) => {
                 let outcome = match forwarded {
@@ -130,13 +153,15 @@ impl<M: ChannelMessages> Ingress<M> {
                     Forwarded::DeadLettered => "dead_lettered",
                     Forwarded::NotLeader => "not_leader",
                 };
-                metrics::counter!("bayes_pubsub_messages_total", "outcome" => outcome).increment(1);
+                metrics::counter!("bayes_pubsub_messages_total", "outcome" => outcome)
+                    .increment(messages);
                 Some(forwarded)
             }
             Err(error) => {
-                metrics::counter!("bayes_pubsub_messages_total", "outcome" => "lost").increment(1);
+                metrics::counter!("bayes_pubsub_messages_total", "outcome" => "lost")
+                    .increment(messages);
                 metrics::counter!("bayes_redis_errors_total", "op" => "forward").increment(1);
-                tracing::error!(%error, "cannot forward a pub/sub message; it is lost (pub/sub is at-most-once)");
+                tracing::error!(%error, messages, "cannot forward pub/sub messages; they are lost (pub/sub is at-most-once)");
                 None
             }
         }

@@ -102,8 +102,8 @@ pub trait IngressLog: Send + Sync {
     /// Takes the lease if it is free, renews it if it is ours; `true` if ours.
     async fn acquire(&self) -> Result<bool, PortError>;
 
-    /// Appends the observation, if the lease is still ours (checked atomically).
-    async fn forward(&self, observation: Observation) -> Result<Forwarded, PortError>;
+    /// Appends the observations, if the lease is still ours (checked atomically).
+    async fn forward(&self, observations: &[Observation]) -> Result<Forwarded, PortError>;
 
     /// Dead-letters a bad message, if the lease is still ours.
     async fn dead_letter(&self, reason: &str, raw: &str) -> Result<Forwarded, PortError>;
@@ -120,6 +120,9 @@ pub trait ChannelMessages: Send {
 
     /// The next message's payload; `None` when the connection is gone.
     async fn next(&mut self) -> Option<Vec<u8>>;
+
+    /// A message already received, if there is one, without waiting.
+    fn ready(&mut self) -> Option<Vec<u8>>;
 
     /// Stops receiving messages (drops the subscription).
     async fn unsubscribe(&mut self);

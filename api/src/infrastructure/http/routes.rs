@@ -94,7 +94,7 @@ pub struct Accepted {
     get,
     path = "/update_model/{trial}",
     tag = "observations",
-    params(("trial" = String, Path, description = "`w` (success) or `l` (failure), exactly")),
+    params(("trial" = inline(Trial), Path, description = "`w` (success) or `l` (failure), exactly")),
     responses(
         (status = 202, description = "Stored in the event log", body = Accepted),
         (status = 400, description = "Not `w` or `l`; nothing stored", body = ErrorBody),
@@ -123,12 +123,50 @@ async fn record_one(
 /// The body of `POST /update_model`.
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Batch {
-    /// `"wlwwl"` or `["w", "l", …]`, at most 10,000 trials.
+    /// `"wlwwl"` or `["w", "l", …]`: 1 to 10,000 trials.
+    #[schema(schema_with = trials_schema)]
     pub trials: Trials,
 }
 
+/// An observation, as the path of `GET /update_model/{trial}` takes it.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // only describes the path parameter in the OpenAPI document
+enum Trial {
+    /// A success.
+    W,
+    /// A failure.
+    L,
+}
+
+/// The exact shape `record_batch` accepts, so the document promises no more.
+fn trials_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+    let max = crate::startup::MAX_BATCH;
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(format!("^[wl]{{1,{max}}}$")))
+                .min_length(Some(1))
+                .max_length(Some(max)),
+        )
+        .item(
+            ArrayBuilder::new()
+                .items(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some(["w", "l"])),
+                )
+                .min_items(Some(1))
+                .max_items(Some(max)),
+        )
+        .build()
+        .into()
+}
+
 /// Trials as one string of `w`/`l` characters or as an array of strings.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum Trials {
     /// `"wlwwl"`.

@@ -5,9 +5,8 @@ use super::port_error;
 use crate::application::{ChannelMessages, Forwarded, IngressLog, PortError};
 use async_trait::async_trait;
 use domain::Observation;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use platform::RedisKeys;
-use platform::keys::TRIAL_FIELD;
 use redis::aio::{ConnectionManager, PubSubStream};
 use redis::{Client, Script};
 use std::time::Duration;
@@ -23,6 +22,7 @@ pub struct RedisIngressLog {
     acquire: Script,
     release: Script,
     append: Script,
+    forward: Script,
 }
 
 impl RedisIngressLog {
@@ -45,6 +45,7 @@ impl RedisIngressLog {
             acquire: Script::new(include_str!("scripts/lease_acquire.lua")),
             release: Script::new(include_str!("scripts/lease_release.lua")),
             append: Script::new(include_str!("scripts/lease_append.lua")),
+            forward: Script::new(include_str!("scripts/lease_forward.lua")),
         }
     }
 
@@ -90,10 +91,25 @@ impl IngressLog for RedisIngressLog {
         Ok(ours == 1)
     }
 
-    async fn forward(&self, observation: Observation) -> Result<Forwarded, PortError> {
-        let fields = [(TRIAL_FIELD, observation.as_str()), ("source", "pubsub")];
-        self.append_if_leader(&self.keys.events, self.stream_maxlen, &fields)
+    async fn forward(&self, observations: &[Observation]) -> Result<Forwarded, PortError> {
+        let mut invocation = self.forward.prepare_invoke();
+        invocation
+            .key(&self.keys.ingress_lease)
+            .key(&self.keys.events)
+            .arg(&self.instance)
+            .arg(self.stream_maxlen);
+        for observation in observations {
+            invocation.arg(observation.as_str());
+        }
+        let appended: i64 = invocation
+            .invoke_async(&mut self.connection.clone())
             .await
+            .map_err(|e| port_error(&e))?;
+        Ok(if appended > 0 {
+            Forwarded::Appended
+        } else {
+            Forwarded::NotLeader
+        })
     }
 
     async fn dead_letter(&self, reason: &str, raw: &str) -> Result<Forwarded, PortError> {
@@ -157,6 +173,11 @@ impl ChannelMessages for RedisChannel {
 
     async fn next(&mut self) -> Option<Vec<u8>> {
         let message = self.messages.as_mut()?.next().await?;
+        Some(message.get_payload_bytes().to_vec())
+    }
+
+    fn ready(&mut self) -> Option<Vec<u8>> {
+        let message = self.messages.as_mut()?.next().now_or_never()??;
         Some(message.get_payload_bytes().to_vec())
     }
 

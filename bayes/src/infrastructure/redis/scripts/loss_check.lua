@@ -22,6 +22,11 @@ if first and stream['entries-added'] then
   for _, reply in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
     local group = as_map(reply)
     local read = group['entries-read']
+    -- Redis cannot say how many entries a group read when it was created on
+    -- an already trimmed log; if it never read anything, that is none.
+    if not read and group['last-delivered-id'] == '0-0' then
+      read = 0
+    end
     if group['name'] == ARGV[1] and read and before(group['last-delivered-id'], first[1]) then
       -- Everything before the first entry is gone; all of it after the
       -- group's read position was never read by anyone.

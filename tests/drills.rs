@@ -1,0 +1,258 @@
+//! Reliability drills: faults, overload and hostile input, with nothing
+//! accepted lost and nothing counted twice.
+
+use crate::harness::{SETTLE, TestApp, eventually, send_load, send_load_counted};
+use rand::{RngExt, SeedableRng};
+use redis::AsyncCommands;
+use std::time::Duration;
+
+async fn metric(url: &str, name: &str) -> f64 {
+    let Ok(response) = reqwest::get(format!("{url}/metrics")).await else {
+        return 0.0;
+    };
+    let text = response.text().await.unwrap_or_default();
+    text.lines()
+        .filter(|line| line.starts_with(name) && !line.starts_with('#'))
+        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+#[tokio::test]
+async fn a_redis_crash_under_load_with_aof_loses_nothing_answered_202() {
+    let mut app = TestApp::builder()
+        .redis_args(&["--appendonly", "yes", "--appendfsync", "always"])
+        .spawn()
+        .await;
+    let load = tokio::spawn(send_load_counted(
+        app.http.clone(),
+        app.api_url.clone(),
+        6_000,
+        16,
+    ));
+    tokio::time::sleep(Duration::from_millis(400)).await;
+
+    app.redis.kill();
+    assert_eq!(
+        app.send("w").await,
+        503,
+        "the api answers 503 while Redis is down"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    app.redis.restart();
+
+    let (_, accepted, failed) = load.await.unwrap();
+    let (_, applied) = app.wait_until_log_applied().await;
+    // Every 202 is in the log and applied once; at most the requests whose
+    // answer the crash cut off were stored without a 202.
+    assert!(
+        applied >= accepted,
+        "{applied} applied < {accepted} accepted"
+    );
+    assert!(
+        applied <= accepted + failed,
+        "{applied} applied > {accepted} accepted + {failed} unanswered"
+    );
+    let pending: redis::streams::StreamPendingReply = app
+        .redis
+        .connection()
+        .await
+        .xpending(app.key("events"), "bayes")
+        .await
+        .unwrap();
+    assert_eq!(pending.count(), 0, "nothing is left pending");
+
+    app.wait_for_subscriber().await;
+    assert_eq!(app.publish(b"w").await, 1, "bayes subscribed again");
+    app.wait_for_n(applied + 1).await;
+}
+
+#[tokio::test]
+async fn kill_9_of_bayes_at_random_points_many_times_counts_every_202_once() {
+    let mut app = TestApp::builder()
+        .env("BATCH_SIZE", "20")
+        .env("READ_COALESCE_MS", "0")
+        .spawn()
+        .await;
+    let load = tokio::spawn(send_load(app.http.clone(), app.api_url.clone(), 8_000, 32));
+    let mut rng = rand::rngs::StdRng::seed_from_u64(2026);
+    for _ in 0..15 {
+        tokio::time::sleep(Duration::from_millis(rng.random_range(20..250))).await;
+        app.bayes[0].kill();
+        app.bayes[0].restart();
+    }
+    let (w, n) = load.await.unwrap();
+    assert_eq!(n, 8_000);
+    assert_eq!(app.wait_for_n(n).await, (w, n));
+    assert_eq!(app.log_length().await, n);
+}
+
+#[tokio::test]
+async fn scale_out_with_a_kill_and_a_new_instance_counts_exactly_and_the_lease_moves() {
+    let mut app = TestApp::builder().bayes_instances(3).spawn().await;
+    app.wait_for_subscriber().await;
+    let load = tokio::spawn(send_load(app.http.clone(), app.api_url.clone(), 6_000, 32));
+
+    for _ in 0..100 {
+        assert_eq!(app.publish(b"w").await, 1);
+    }
+    let mut connection = app.redis.connection().await;
+    let leader: String = connection.get(app.key("ingress:lease")).await.unwrap();
+    let index: usize = leader.trim_start_matches("bayes-").parse().unwrap();
+
+    app.bayes[index].kill();
+    app.start_bayes();
+    // The lease expires (1.5 s in tests) and a live instance takes it.
+    let new_leader: String = eventually("a new forwarding leader", SETTLE, || {
+        let mut connection = connection.clone();
+        let key = app.key("ingress:lease");
+        let leader = leader.clone();
+        async move {
+            let holder: Option<String> = connection.get(&key).await.ok()?;
+            holder.filter(|h| *h != leader)
+        }
+    })
+    .await;
+    assert_ne!(new_leader, format!("bayes-{index}"));
+    app.wait_for_subscriber().await;
+    for _ in 0..100 {
+        assert_eq!(app.publish(b"l").await, 1, "exactly one instance forwards");
+    }
+
+    let (w, n) = load.await.unwrap();
+    assert_eq!(n, 6_000);
+    assert_eq!(app.wait_for_n(n + 200).await, (w + 100, n + 200));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        app.counts().await,
+        (w + 100, n + 200),
+        "no PUBLISH was counted twice"
+    );
+}
+
+#[tokio::test]
+async fn a_consumer_that_lags_past_retention_reports_exactly_what_was_trimmed() {
+    let mut app = TestApp::builder()
+        .bayes_instances(0)
+        .env("STREAM_MAXLEN", "1000")
+        .spawn()
+        .await;
+    let (_, sent) = app.load(5_000, 16).await;
+    assert_eq!(sent, 5_000);
+    let kept = app.log_length().await;
+    assert!(kept < 5_000, "retention trimmed the log ({kept} kept)");
+
+    app.start_bayes();
+    let (_, applied) = app.wait_until_log_applied().await;
+    let lost = eventually("the loss to be recorded", SETTLE, || async {
+        let lost = app.model_field("lost").await;
+        (lost > 0).then_some(lost)
+    })
+    .await;
+    assert_eq!(applied, kept);
+    assert_eq!(
+        applied + lost,
+        5_000,
+        "every observation is either applied or reported lost"
+    );
+    assert!(
+        app.bayes_logs().contains("they are lost"),
+        "a log line says so"
+    );
+    assert_eq!(
+        metric(&app.bayes_metrics[0], "bayes_entries_lost_total").await,
+        lost as f64
+    );
+}
+
+/// redis-rs reads the subscription socket eagerly into its own buffer, so
+/// Redis's `client-output-buffer-limit pubsub` rarely trips; Redis dropping
+/// the subscriber is the same event as `CLIENT KILL TYPE pubsub`, which this
+/// drill does in the middle of a flood.
+#[tokio::test]
+async fn a_pubsub_flood_with_the_subscriber_dropped_reconnects_and_goes_on() {
+    let app = TestApp::builder()
+        .redis_args(&[
+            "--appendonly",
+            "no",
+            "--client-output-buffer-limit",
+            "pubsub 64kb 32kb 1",
+        ])
+        .spawn()
+        .await;
+    app.wait_for_subscriber().await;
+
+    let mut connection = app.redis.connection().await;
+    let mut published = 0u64;
+    for round in 0..10 {
+        let mut flood = redis::pipe();
+        for _ in 0..3_000 {
+            flood.publish(&app.channel, "w");
+        }
+        let receivers: Vec<u64> = flood.query_async(&mut connection).await.unwrap();
+        published += receivers.iter().sum::<u64>();
+        if round == 4 {
+            let killed: u64 = redis::cmd("CLIENT")
+                .arg("KILL")
+                .arg("TYPE")
+                .arg("pubsub")
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+            assert_eq!(killed, 1, "one subscriber dropped");
+        }
+    }
+    let metrics_url = app.bayes_metrics[0].clone();
+    eventually("bayes to subscribe again", SETTLE, || async {
+        let subscriptions = metric(&metrics_url, "bayes_pubsub_subscriptions_total").await;
+        (subscriptions >= 2.0).then_some(())
+    })
+    .await;
+    assert!(
+        app.bayes_logs().contains("pub/sub connection lost"),
+        "{}",
+        app.bayes_logs()
+    );
+    app.wait_for_subscriber().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (w_before, n_before) = app.wait_until_log_applied().await;
+    assert!(
+        n_before <= published,
+        "at most once: {n_before} applied of {published} delivered"
+    );
+    assert!(n_before > 0);
+    assert_eq!(app.publish(b"l").await, 1);
+    assert_eq!(app.wait_for_n(n_before + 1).await, (w_before, n_before + 1));
+}
+
+#[tokio::test]
+async fn redis_auth_from_the_url_works_and_the_password_is_never_logged() {
+    let app = TestApp::builder()
+        .redis_args(&["--appendonly", "no", "--requirepass", "s3cret-pw"])
+        .spawn()
+        .await;
+    for trial in ["w", "l", "w"] {
+        assert_eq!(app.send(trial).await, 202);
+    }
+    assert_eq!(app.wait_for_n(3).await, (2, 3));
+    assert_eq!(app.get("/readyz").await.unwrap().status(), 200);
+    assert!(
+        !app.api_log().contains("s3cret-pw"),
+        "the api logged the password"
+    );
+    assert!(
+        !app.bayes_logs().contains("s3cret-pw"),
+        "bayes logged the password"
+    );
+    assert!(app.api_log().contains(":***@"), "the masked URL is logged");
+
+    let wrong = TestApp::builder()
+        .bayes_instances(0)
+        .env("REDIS_URL", &app.redis.url_without_password())
+        .spawn()
+        .await;
+    assert_eq!(
+        wrong.get("/readyz").await.unwrap().status(),
+        503,
+        "no password: not ready"
+    );
+}
