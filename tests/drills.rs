@@ -64,7 +64,9 @@ async fn a_redis_crash_under_load_with_aof_loses_nothing_answered_202() {
     app.wait_for_subscriber().await;
     assert_eq!(app.publish(b"w").await, 1, "bayes subscribed again");
     app.wait_for_n(applied + 1).await;
-    eprintln!("redis crash: {accepted} answered 202, {failed} not; {applied} in the log and applied once");
+    eprintln!(
+        "redis crash: {accepted} answered 202, {failed} not; {applied} in the log and applied once"
+    );
 }
 
 #[tokio::test]
@@ -129,7 +131,9 @@ async fn scale_out_with_a_kill_and_a_new_instance_counts_exactly_and_the_lease_m
         (w + 100, n + 200),
         "no PUBLISH was counted twice"
     );
-    eprintln!("scale-out: {n} HTTP + 200 PUBLISH applied exactly; lease moved bayes-{index} -> {new_leader}");
+    eprintln!(
+        "scale-out: {n} HTTP + 200 PUBLISH applied exactly; lease moved bayes-{index} -> {new_leader}"
+    );
 }
 
 #[tokio::test]
@@ -165,7 +169,9 @@ async fn a_consumer_that_lags_past_retention_reports_exactly_what_was_trimmed() 
         metric(&app.bayes_metrics[0], "bayes_entries_lost_total").await,
         lost as f64
     );
-    eprintln!("retention: 5000 sent, {kept} kept by STREAM_MAXLEN=1000, {applied} applied, {lost} reported lost");
+    eprintln!(
+        "retention: 5000 sent, {kept} kept by STREAM_MAXLEN=1000, {applied} applied, {lost} reported lost"
+    );
 }
 
 /// redis-rs reads the subscription socket eagerly into its own buffer, so
@@ -226,7 +232,9 @@ async fn a_pubsub_flood_with_the_subscriber_dropped_reconnects_and_goes_on() {
     assert!(n_before > 0);
     assert_eq!(app.publish(b"l").await, 1);
     assert_eq!(app.wait_for_n(n_before + 1).await, (w_before, n_before + 1));
-    eprintln!("pub/sub drop: {published} delivered to a subscriber, {n_before} forwarded (at most once), resubscribed");
+    eprintln!(
+        "pub/sub drop: {published} delivered to a subscriber, {n_before} forwarded (at most once), resubscribed"
+    );
 }
 
 #[tokio::test]
@@ -260,4 +268,67 @@ async fn redis_auth_from_the_url_works_and_the_password_is_never_logged() {
         503,
         "no password: not ready"
     );
+}
+
+/// A CA and a server certificate for `localhost`, written as PEM files.
+fn tls_files(dir: &std::path::Path) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let server_key = KeyPair::generate().unwrap();
+    let server = CertificateParams::new(vec!["localhost".to_owned()])
+        .unwrap()
+        .signed_by(&server_key, &ca)
+        .unwrap();
+    let path = |name: &str| dir.join(name).display().to_string();
+    std::fs::write(path("ca.pem"), ca.pem()).unwrap();
+    std::fs::write(path("server.pem"), server.pem()).unwrap();
+    std::fs::write(path("server.key"), server_key.serialize_pem()).unwrap();
+    (path("ca.pem"), path("server.pem"), path("server.key"))
+}
+
+#[tokio::test]
+async fn a_rediss_url_talks_tls_verified_against_the_configured_ca() {
+    let certs = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = tls_files(certs.path());
+    let tls_port = crate::harness::free_port().to_string();
+    let app = TestApp::builder()
+        .redis_args(&[
+            "--appendonly",
+            "no",
+            "--tls-port",
+            &tls_port,
+            "--tls-cert-file",
+            &cert,
+            "--tls-key-file",
+            &key,
+            "--tls-ca-cert-file",
+            &ca,
+            "--tls-auth-clients",
+            "no",
+        ])
+        .env("REDIS_URL", &format!("rediss://localhost:{tls_port}"))
+        .env("SSL_CERT_FILE", &ca)
+        .spawn()
+        .await;
+    for trial in ["w", "l", "w"] {
+        assert_eq!(app.send(trial).await, 202);
+    }
+    assert_eq!(app.wait_for_n(3).await, (2, 3));
+    app.wait_for_subscriber().await;
+    assert_eq!(
+        app.publish(b"w").await,
+        1,
+        "the subscription runs over TLS too"
+    );
+    assert_eq!(app.wait_for_n(4).await, (3, 4));
+
+    // Without the CA the server's certificate is not trusted: not ready.
+    let untrusted = TestApp::builder()
+        .bayes_instances(0)
+        .env("REDIS_URL", &format!("rediss://localhost:{tls_port}"))
+        .spawn()
+        .await;
+    assert_eq!(untrusted.get("/readyz").await.unwrap().status(), 503);
 }

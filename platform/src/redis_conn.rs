@@ -63,6 +63,9 @@ impl RedisArgs {
     /// # Errors
     /// [`RedisSettingsError::Url`] for a URL the client cannot use.
     pub fn settings(&self) -> Result<RedisSettings, RedisSettingsError> {
+        // `rediss://` URLs use rustls; it needs one process-wide crypto
+        // provider. Installing fails only if one is installed already.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let masked_url = mask_password(&self.redis_url);
         let invalid = |reason: String| RedisSettingsError::Url {
             url: masked_url.clone(),
