@@ -1,21 +1,10 @@
 //! Reliability drills: faults, overload and hostile input, with nothing
 //! accepted lost and nothing counted twice.
 
-use crate::harness::{SETTLE, TestApp, eventually, send_load, send_load_counted};
+use crate::harness::{SETTLE, TestApp, eventually, metric, send_load, send_load_counted};
 use rand::{RngExt, SeedableRng};
 use redis::AsyncCommands;
 use std::time::Duration;
-
-async fn metric(url: &str, name: &str) -> f64 {
-    let Ok(response) = reqwest::get(format!("{url}/metrics")).await else {
-        return 0.0;
-    };
-    let text = response.text().await.unwrap_or_default();
-    text.lines()
-        .filter(|line| line.starts_with(name) && !line.starts_with('#'))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
-}
 
 #[tokio::test]
 async fn a_redis_crash_under_load_with_aof_loses_nothing_answered_202() {

@@ -1,7 +1,9 @@
 //! What operators rely on: configuration errors, metrics, the OpenAPI
 //! document, graceful shutdown.
 
-use crate::harness::{RedisServer, SETTLE, TestApp, eventually, free_port, run_to_exit, send_load};
+use crate::harness::{
+    RedisServer, SETTLE, TestApp, eventually, free_port, metric, run_to_exit, send_load,
+};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::net::TcpListener;
@@ -167,19 +169,6 @@ fn help_documents_every_setting_with_its_default() {
             "{binary} --help shows defaults"
         );
     }
-}
-
-async fn metric(url: &str, name: &str) -> f64 {
-    let text = reqwest::get(format!("{url}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .filter(|line| line.starts_with(name) && !line.starts_with('#'))
-        .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum()
 }
 
 #[tokio::test]

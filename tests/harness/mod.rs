@@ -12,4 +12,4 @@ pub use load::{send_load, send_load_counted, send_load_for};
 pub use redis_server::RedisServer;
 pub use redis_server::free_port;
 pub use service::{Service, binary_path, run_to_exit};
-pub use wait::eventually;
+pub use wait::{eventually, metric};
