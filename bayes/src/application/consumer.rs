@@ -242,3 +242,189 @@ fn record_applied(applied: &super::Applied, batch_len: usize, ages: &[f64]) {
         lag.record(*age);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::application::{Applied, Claimed, StreamEntry};
+    use async_trait::async_trait;
+    use domain::{Counts, ModelState};
+    use std::collections::{BTreeSet, VecDeque};
+    use std::sync::Mutex;
+
+    /// An in-memory log with a pending list, as a consumer group keeps it.
+    #[derive(Default)]
+    struct Log {
+        unread: VecDeque<StreamEntry>,
+        pending: BTreeSet<String>,
+        /// Entries delivered again, as a claim after a crash would.
+        redeliver: Vec<StreamEntry>,
+        counts: Counts,
+        dead: Vec<String>,
+        failures_left: usize,
+    }
+
+    struct Source {
+        log: Arc<Mutex<Log>>,
+        shutdown: CancellationToken,
+    }
+
+    #[async_trait]
+    impl EventSource for Source {
+        async fn prepare(&mut self) -> Result<(), PortError> {
+            Ok(())
+        }
+
+        async fn read(&mut self) -> Result<ReadOutcome, PortError> {
+            let mut log = self.log.lock().unwrap();
+            let batch: Vec<StreamEntry> = (0..3).filter_map(|_| log.unread.pop_front()).collect();
+            if batch.is_empty() {
+                self.shutdown.cancel();
+            }
+            log.pending.extend(batch.iter().map(|e| e.id.clone()));
+            Ok(ReadOutcome {
+                entries: batch,
+                lost: 0,
+            })
+        }
+
+        async fn claim(&mut self) -> Result<Claimed, PortError> {
+            let entries = std::mem::take(&mut self.log.lock().unwrap().redeliver);
+            Ok(Claimed { entries, lost: 0 })
+        }
+
+        async fn leave(&mut self) -> Result<(), PortError> {
+            Ok(())
+        }
+    }
+
+    /// Acknowledges and counts like apply.lua: only what was pending counts.
+    struct Repository(Arc<Mutex<Log>>);
+
+    #[async_trait]
+    impl ModelRepository for Repository {
+        async fn define(&self, _: ModelDefinition) -> Result<Option<ModelDefinition>, PortError> {
+            Ok(None)
+        }
+
+        async fn load(&self) -> Result<ModelState, PortError> {
+            let counts = self.0.lock().unwrap().counts;
+            Ok(ModelState {
+                counts,
+                definition: None,
+            })
+        }
+
+        async fn apply(&self, batch: &ApplyBatch) -> Result<Applied, PortError> {
+            let mut log = self.0.lock().unwrap();
+            if log.failures_left > 0 {
+                log.failures_left -= 1;
+                return Err(PortError::Unavailable("down".into()));
+            }
+            let (mut w, mut n, mut dead) = (0, 0, 0);
+            for id in &batch.wins {
+                if log.pending.remove(id) {
+                    w += 1;
+                    n += 1;
+                }
+            }
+            for id in &batch.losses {
+                if log.pending.remove(id) {
+                    n += 1;
+                }
+            }
+            for entry in &batch.dead {
+                if log.pending.remove(&entry.id) {
+                    log.dead.push(entry.id.clone());
+                    dead += 1;
+                }
+            }
+            log.counts = log.counts.merge(Counts::new(w, n).unwrap()).unwrap();
+            Ok(Applied {
+                counts: log.counts,
+                counted: n,
+                dead,
+                skipped: batch.len() as u64 - n - dead,
+            })
+        }
+    }
+
+    #[derive(Default)]
+    struct LastSeen(Mutex<Option<Counts>>);
+
+    impl ModelObserver for LastSeen {
+        fn observe(&self, counts: Counts) {
+            *self.0.lock().unwrap() = Some(counts);
+        }
+    }
+
+    fn entry(i: usize, trial: &str) -> StreamEntry {
+        StreamEntry {
+            id: format!("1-{i}"),
+            fields: vec![(b"trial".to_vec(), trial.as_bytes().to_vec())],
+        }
+    }
+
+    async fn consume(log: Log) -> (Arc<Mutex<Log>>, Option<Counts>) {
+        let log = Arc::new(Mutex::new(log));
+        let shutdown = CancellationToken::new();
+        let seen = Arc::new(LastSeen::default());
+        let consumer = Consumer::new(
+            Source {
+                log: log.clone(),
+                shutdown: shutdown.clone(),
+            },
+            Arc::new(Repository(log.clone())),
+            seen.clone(),
+            ModelDefinition::default(),
+            Duration::from_secs(3600),
+        );
+        consumer.run(shutdown).await;
+        let last = *seen.0.lock().unwrap();
+        (log, last)
+    }
+
+    #[tokio::test]
+    async fn every_entry_is_applied_once_and_garbage_is_set_aside() {
+        let trials = ["w", "l", "w", "x", "w", "W", "l"];
+        let log = Log {
+            unread: trials
+                .iter()
+                .enumerate()
+                .map(|(i, t)| entry(i, t))
+                .collect(),
+            ..Log::default()
+        };
+        let (log, seen) = consume(log).await;
+        let log = log.lock().unwrap();
+        assert_eq!(log.counts, Counts::new(3, 5).unwrap());
+        assert_eq!(log.dead, ["1-3", "1-5"]);
+        assert!(log.pending.is_empty());
+        assert_eq!(seen, Some(log.counts), "the observer saw the final state");
+    }
+
+    #[tokio::test]
+    async fn an_entry_delivered_twice_is_counted_once() {
+        // Entry 0 was applied by another consumer before this one claimed it.
+        let log = Log {
+            unread: (0..4).map(|i| entry(i, "w")).collect(),
+            redeliver: vec![entry(0, "w")],
+            ..Log::default()
+        };
+        let (log, _) = consume(log).await;
+        assert_eq!(log.lock().unwrap().counts, Counts::new(4, 4).unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_failing_store_is_retried_until_the_batch_is_applied() {
+        let log = Log {
+            unread: (0..6).map(|i| entry(i, "l")).collect(),
+            failures_left: 3,
+            ..Log::default()
+        };
+        let (log, _) = consume(log).await;
+        let log = log.lock().unwrap();
+        assert_eq!(log.counts, Counts::new(0, 6).unwrap());
+        assert_eq!(log.failures_left, 0);
+    }
+}

@@ -167,3 +167,123 @@ impl<M: ChannelMessages> Ingress<M> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_trait::async_trait;
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+
+    /// A log that grants the lease while `leader` is set, and records writes.
+    #[derive(Default)]
+    struct Log {
+        leader: Mutex<bool>,
+        appended: Mutex<Vec<Observation>>,
+        dead: Mutex<Vec<String>>,
+    }
+
+    #[async_trait]
+    impl IngressLog for Log {
+        async fn acquire(&self) -> Result<bool, PortError> {
+            Ok(*self.leader.lock().unwrap())
+        }
+
+        async fn forward(&self, observations: &[Observation]) -> Result<Forwarded, PortError> {
+            if !*self.leader.lock().unwrap() {
+                return Ok(Forwarded::NotLeader);
+            }
+            self.appended
+                .lock()
+                .unwrap()
+                .extend_from_slice(observations);
+            Ok(Forwarded::Appended)
+        }
+
+        async fn dead_letter(&self, reason: &str, _raw: &str) -> Result<Forwarded, PortError> {
+            self.dead.lock().unwrap().push(reason.to_owned());
+            Ok(Forwarded::DeadLettered)
+        }
+
+        async fn release(&self) -> Result<(), PortError> {
+            *self.leader.lock().unwrap() = false;
+            Ok(())
+        }
+    }
+
+    /// Messages already published; ends the test when they run out.
+    struct Messages {
+        queue: VecDeque<Vec<u8>>,
+        subscriptions: Arc<Mutex<usize>>,
+        shutdown: CancellationToken,
+    }
+
+    #[async_trait]
+    impl ChannelMessages for Messages {
+        async fn subscribe(&mut self) -> Result<(), PortError> {
+            *self.subscriptions.lock().unwrap() += 1;
+            Ok(())
+        }
+
+        async fn next(&mut self) -> Option<Vec<u8>> {
+            match self.queue.pop_front() {
+                Some(message) => Some(message),
+                None => {
+                    self.shutdown.cancel();
+                    std::future::pending().await
+                }
+            }
+        }
+
+        fn ready(&mut self) -> Option<Vec<u8>> {
+            self.queue.pop_front()
+        }
+
+        async fn unsubscribe(&mut self) {}
+    }
+
+    async fn run(leader: bool, payloads: &[&[u8]]) -> (Arc<Log>, usize) {
+        let log = Arc::new(Log::default());
+        *log.leader.lock().unwrap() = leader;
+        let shutdown = CancellationToken::new();
+        let subscriptions = Arc::new(Mutex::new(0));
+        let messages = Messages {
+            queue: payloads.iter().map(|p| p.to_vec()).collect(),
+            subscriptions: subscriptions.clone(),
+            shutdown: shutdown.clone(),
+        };
+        let ingress = Ingress::new(log.clone(), messages, Duration::from_millis(20));
+        if !leader {
+            let stop = shutdown.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                stop.cancel();
+            });
+        }
+        ingress.run(shutdown).await;
+        let subscribed = *subscriptions.lock().unwrap();
+        (log, subscribed)
+    }
+
+    #[tokio::test]
+    async fn the_leader_forwards_observations_and_dead_letters_the_rest() {
+        let (log, subscribed) = run(true, &[b"w", b"l", b"x", b"w", b"", b"W"]).await;
+        assert_eq!(subscribed, 1);
+        assert_eq!(
+            *log.appended.lock().unwrap(),
+            [Observation::Win, Observation::Loss, Observation::Win]
+        );
+        assert_eq!(log.dead.lock().unwrap().len(), 3);
+        assert!(
+            !*log.leader.lock().unwrap(),
+            "the lease is given up at shutdown"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_instance_without_the_lease_never_subscribes() {
+        let (log, subscribed) = run(false, &[b"w"]).await;
+        assert_eq!(subscribed, 0);
+        assert!(log.appended.lock().unwrap().is_empty());
+    }
+}
