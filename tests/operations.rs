@@ -260,3 +260,32 @@ async fn sigterm_during_load_loses_nothing_answered_202() {
         "every 202 was applied, once"
     );
 }
+
+#[tokio::test]
+async fn logs_are_json_on_request_with_the_effective_configuration() {
+    let mut app = TestApp::builder().env("LOG_FORMAT", "json").spawn().await;
+    assert_eq!(app.send("w").await, 202);
+    app.wait_for_n(1).await;
+    assert!(app.api.terminate().await.success());
+    let log = app.api_log();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect();
+    let start = lines
+        .iter()
+        .find(|line| line["message"] == "api starting")
+        .expect("a start line");
+    assert_eq!(start["key_prefix"], app.prefix.as_str());
+    assert!(
+        start["redis_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("redis://127.0.0.1:")
+    );
+    assert!(
+        app.bayes_logs()
+            .lines()
+            .any(|l| l.contains("\"message\":\"bayes starting\""))
+    );
+}
