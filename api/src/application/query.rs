@@ -35,7 +35,12 @@ impl ModelQuery {
     pub async fn summary(&self) -> Result<ModelSummary, QueryError> {
         let state = self.store.load().await?;
         let definition = state.definition.unwrap_or_default();
-        Ok(definition.summary(state.counts)?)
+        // Microseconds on the default grid, but tens of milliseconds on a
+        // million points: never on the runtime's threads.
+        tokio::task::spawn_blocking(move || definition.summary(state.counts))
+            .await
+            .map_err(|e| QueryError::Store(PortError::Failed(format!("summary task failed: {e}"))))?
+            .map_err(QueryError::from)
     }
 }
 

@@ -1,0 +1,195 @@
+//! The router with in-memory ports, driven with `oneshot`: statuses, JSON
+//! bodies and what reaches the log, without a socket or a Redis.
+
+use api::application::{EventId, EventLog, Ingest, ModelQuery, ModelStore, PortError, Readiness};
+use api::infrastructure::http::{AppState, app};
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use domain::{ModelState, Observation};
+use metrics_exporter_prometheus::PrometheusBuilder;
+use serde_json::Value;
+use std::sync::{Arc, Mutex};
+use tower::ServiceExt;
+
+/// The log, the model store and readiness in one: `up = false` is Redis away.
+struct Memory {
+    entries: Mutex<Vec<Observation>>,
+    up: bool,
+}
+
+impl Memory {
+    fn check(&self) -> Result<(), PortError> {
+        if self.up {
+            Ok(())
+        } else {
+            Err(PortError::Unavailable("connection refused".into()))
+        }
+    }
+}
+
+#[async_trait]
+impl EventLog for Memory {
+    async fn append(&self, observation: Observation) -> Result<EventId, PortError> {
+        Ok(self.append_all(&[observation]).await?.remove(0))
+    }
+
+    async fn append_all(&self, observations: &[Observation]) -> Result<Vec<EventId>, PortError> {
+        self.check()?;
+        let mut entries = self.entries.lock().unwrap();
+        let ids = (entries.len()..entries.len() + observations.len())
+            .map(|i| EventId(format!("1-{i}")))
+            .collect();
+        entries.extend_from_slice(observations);
+        Ok(ids)
+    }
+}
+
+#[async_trait]
+impl ModelStore for Memory {
+    async fn load(&self) -> Result<ModelState, PortError> {
+        self.check()?;
+        let counts = self
+            .entries
+            .lock()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        Ok(ModelState {
+            counts,
+            definition: None,
+        })
+    }
+}
+
+#[async_trait]
+impl Readiness for Memory {
+    async fn check(&self) -> Result<(), PortError> {
+        Memory::check(self)
+    }
+}
+
+fn router(up: bool) -> (axum::Router, Arc<Memory>) {
+    let memory = Arc::new(Memory {
+        entries: Mutex::new(Vec::new()),
+        up,
+    });
+    let state = AppState {
+        ingest: Ingest::new(memory.clone(), 10),
+        query: ModelQuery::new(memory.clone()),
+        readiness: memory.clone(),
+        graphs_dir: std::env::temp_dir().join("no-such-graphs-dir"),
+        metrics: PrometheusBuilder::new().build_recorder().handle(),
+    };
+    (app(state), memory)
+}
+
+async fn call(router: &axum::Router, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
+    let request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .body(Body::from(body.to_owned()))
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn a_valid_trial_is_stored_and_answered_202_with_its_id() {
+    let (router, memory) = router(true);
+    let (status, body) = call(&router, "GET", "/update_model/w", "").await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(body["id"], "1-0");
+    assert_eq!(body["trial"], "w");
+    assert_eq!(*memory.entries.lock().unwrap(), [Observation::Win]);
+}
+
+#[tokio::test]
+async fn anything_else_is_a_400_naming_the_accepted_values_and_stores_nothing() {
+    let (router, memory) = router(true);
+    for trial in ["x", "W", "ww", "%00", "%FF"] {
+        let (status, body) = call(&router, "GET", &format!("/update_model/{trial}"), "").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{trial}");
+        assert_eq!(body["accepted"], serde_json::json!(["w", "l"]), "{trial}");
+    }
+    assert!(memory.entries.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn redis_away_is_a_503_with_a_plain_message() {
+    let (router, _) = router(false);
+    let (status, body) = call(&router, "GET", "/update_model/l", "").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        !body["error"].as_str().unwrap().contains("refused"),
+        "the cause is logged, not shown"
+    );
+    assert_eq!(
+        call(&router, "GET", "/readyz", "").await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(call(&router, "GET", "/healthz", "").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn batches_are_all_or_nothing_and_bounded() {
+    let (router, memory) = router(true);
+    let (status, body) = call(&router, "POST", "/update_model", r#"{"trials": "wlw"}"#).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(body["accepted"], 3);
+    assert_eq!(
+        call(
+            &router,
+            "POST",
+            "/update_model",
+            r#"{"trials": ["w", "x"]}"#
+        )
+        .await
+        .0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        call(
+            &router,
+            "POST",
+            "/update_model",
+            r#"{"trials": "wwwwwwwwwww"}"#
+        )
+        .await
+        .0,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(memory.entries.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn the_model_is_summarised_from_the_stored_counts() {
+    let (router, _) = router(true);
+    for trial in ["w", "l", "w", "w", "w", "l", "w", "l", "w"] {
+        call(&router, "GET", &format!("/update_model/{trial}"), "").await;
+    }
+    let (status, body) = call(&router, "GET", "/model", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!((body["w"].as_u64(), body["n"].as_u64()), (Some(6), Some(9)));
+    assert!((body["mean"].as_f64().unwrap() - 0.636_367_606_656_288_2).abs() < 1e-9);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_a_missing_plot_are_json_404s() {
+    let (router, _) = router(true);
+    for uri in ["/nope", "/update_model/w/x", "/graphs/posterior.png"] {
+        let (status, body) = call(&router, "GET", uri, "").await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(body["error"].is_string(), "{uri}");
+    }
+}
