@@ -83,11 +83,14 @@ async fn kill_9_of_bayes_at_random_points_many_times_counts_every_202_once() {
 async fn scale_out_with_a_kill_and_a_new_instance_counts_exactly_and_the_lease_moves() {
     let mut app = TestApp::builder().bayes_instances(3).spawn().await;
     app.wait_for_subscriber().await;
-    let load = tokio::spawn(send_load(app.http.clone(), app.api_url.clone(), 6_000, 32));
-
     for _ in 0..100 {
         assert_eq!(app.publish(b"w").await, 1);
     }
+    // Pub/sub is at-most-once: what the leader received but had not yet
+    // forwarded dies with it. So its messages are forwarded before it is killed.
+    app.wait_for_n(100).await;
+    let load = tokio::spawn(send_load(app.http.clone(), app.api_url.clone(), 6_000, 32));
+
     let mut connection = app.redis.connection().await;
     let leader: String = connection.get(app.key("ingress:lease")).await.unwrap();
     let index: usize = leader.trim_start_matches("bayes-").parse().unwrap();
