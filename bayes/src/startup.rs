@@ -70,13 +70,7 @@ pub async fn run(
         .context("cannot set up the Redis connection")?;
     let block = Duration::from_millis(configuration.block_ms);
     let reader = settings
-        .client
-        .get_connection_manager_lazy(
-            redis::aio::ConnectionManagerConfig::new()
-                .set_number_of_retries(1)
-                .set_connection_timeout(Some(settings.timeout))
-                .set_response_timeout(Some(block + settings.timeout)),
-        )
+        .blocking_connection_manager(block)
         .context("cannot set up the Redis reader connection")?;
 
     let repository = Arc::new(RedisModelRepository::new(

@@ -98,12 +98,25 @@ impl RedisSettings {
     /// # Errors
     /// Only for a client configuration the manager rejects.
     pub fn connection_manager(&self) -> redis::RedisResult<ConnectionManager> {
+        self.blocking_connection_manager(Duration::ZERO)
+    }
+
+    /// As [`RedisSettings::connection_manager`], for a connection of its own
+    /// whose commands may block in Redis for up to `block` (a blocking
+    /// `XREADGROUP`): replies may take that much longer.
+    ///
+    /// # Errors
+    /// Only for a client configuration the manager rejects.
+    pub fn blocking_connection_manager(
+        &self,
+        block: Duration,
+    ) -> redis::RedisResult<ConnectionManager> {
         let config = ConnectionManagerConfig::new()
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_millis(500))
             .set_connection_timeout(Some(self.timeout))
-            .set_response_timeout(Some(self.timeout));
+            .set_response_timeout(Some(self.timeout + block));
         self.client.get_connection_manager_lazy(config)
     }
 }

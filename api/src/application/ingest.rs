@@ -47,12 +47,6 @@ impl Ingest {
         Self { log, max_batch }
     }
 
-    /// The largest batch accepted.
-    #[must_use]
-    pub const fn max_batch(&self) -> usize {
-        self.max_batch
-    }
-
     /// Records one trial given as text (`w` or `l`).
     ///
     /// # Errors

@@ -216,13 +216,7 @@ async fn record_batch(
     })?;
     let ids = match &batch.trials {
         Trials::Letters(letters) => {
-            let max = state.ingest.max_batch();
-            if letters.len() > max {
-                return Err(ApiError::TooLarge(format!(
-                    "a batch holds at most {max} trials, got {}",
-                    letters.len()
-                )));
-            }
+            // The body limit bounds this; `record_all` enforces the batch size.
             // Split on char boundaries so a multi-byte character is reported whole.
             let trials: Vec<&str> = letters
                 .char_indices()

@@ -2,7 +2,7 @@
 //! own (a blocking `XREADGROUP` would hold up anything sharing it).
 
 use super::port_error;
-use super::reply::{entries, int, xread_entries};
+use super::reply::{entries, int, is_empty_reply, xread_entries};
 use crate::application::{Claimed, EventSource, PortError, ReadOutcome};
 use async_trait::async_trait;
 use platform::RedisKeys;
@@ -111,6 +111,29 @@ impl RedisEventSource {
             .await
     }
 
+    /// The next batch, undecoded, and how many entries were lost. Catching
+    /// up (or once a second): the loss-checking transaction. At the end of
+    /// the log: one blocking read, which returns as soon as anything
+    /// arrives, after the coalescing pause if the last read found entries.
+    async fn fetch(&mut self) -> redis::RedisResult<(u64, Value)> {
+        let check_due = !self.at_tail
+            || self
+                .last_loss_check
+                .is_none_or(|at| at.elapsed() >= LOSS_CHECK_EVERY);
+        if check_due {
+            self.last_loss_check = Some(Instant::now());
+            let (lost, ready) = self.read_ready().await?;
+            if !is_empty_reply(&ready) {
+                return Ok((lost, ready));
+            }
+            return Ok((lost, self.read_blocking().await?));
+        }
+        if self.last_read > 0 && !self.settings.coalesce.is_zero() {
+            tokio::time::sleep(self.settings.coalesce).await;
+        }
+        Ok((0, self.read_blocking().await?))
+    }
+
     /// The stream or group was deleted under us (someone ran DEL or
     /// XGROUP DESTROY): recreate them at the start of what is left.
     fn is_missing_group(error: &redis::RedisError) -> bool {
@@ -141,38 +164,7 @@ impl EventSource for RedisEventSource {
     }
 
     async fn read(&mut self) -> Result<ReadOutcome, PortError> {
-        // Catching up (or once a second): read through the script that
-        // detects trimmed entries. At the end of the log: one blocking read,
-        // which returns as soon as anything arrives.
-        let check_due = !self.at_tail
-            || self
-                .last_loss_check
-                .is_none_or(|at| at.elapsed() >= LOSS_CHECK_EVERY);
-        let result = if check_due {
-            self.last_loss_check = Some(Instant::now());
-            match self.read_ready().await {
-                Ok((lost, ready)) => {
-                    let ready = xread_entries(ready)?;
-                    if ready.is_empty() {
-                        self.read_blocking().await.map(|value| (lost, value))
-                    } else {
-                        self.at_tail = ready.len() < self.settings.batch_size;
-                        self.last_read = ready.len();
-                        return Ok(ReadOutcome {
-                            entries: ready,
-                            lost,
-                        });
-                    }
-                }
-                Err(error) => Err(error),
-            }
-        } else {
-            if self.last_read > 0 && !self.settings.coalesce.is_zero() {
-                tokio::time::sleep(self.settings.coalesce).await;
-            }
-            self.read_blocking().await.map(|value| (0, value))
-        };
-        match result {
+        match self.fetch().await {
             Ok((lost, value)) => {
                 let entries = xread_entries(value)?;
                 self.at_tail = entries.len() < self.settings.batch_size;

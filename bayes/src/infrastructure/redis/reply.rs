@@ -41,6 +41,17 @@ pub(crate) fn xread_entries(value: Value) -> Result<Vec<StreamEntry>, PortError>
     }
 }
 
+/// Whether an `XREADGROUP` reply holds nothing: nil, as Redis answers when
+/// there is nothing to read, or an empty list or map.
+pub(crate) fn is_empty_reply(value: &Value) -> bool {
+    match value {
+        Value::Nil => true,
+        Value::Array(items) => items.is_empty(),
+        Value::Map(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
 /// A list of `[id, [field, value, ...]]` entries.
 pub(crate) fn entries(value: Value) -> Result<Vec<StreamEntry>, PortError> {
     let list = match value {
