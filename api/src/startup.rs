@@ -1,81 +1,164 @@
-//! Wiring: Redis adapters into the use cases, the use cases into the router,
-//! the router onto a socket, served until `shutdown` completes.
+//! Build, then run: [`Application::build`] validates the configuration,
+//! binds the listener and wires the adapters into the router (every error
+//! names its setting); [`Application::run_until_stopped`] checks the
+//! partition count and serves until shutdown, finishing requests in flight.
 
 use crate::application::{Ingest, ModelQuery};
 use crate::configuration::Configuration;
 use crate::infrastructure::http::{AppState, app};
-use crate::infrastructure::redis::{RedisEventLog, RedisModelStore};
+use crate::infrastructure::redis::{GroupCommitLog, RedisModelStore};
 use anyhow::Context;
 use axum::Router;
 use axum::http::StatusCode;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use platform::RedisSettings;
+use redis::aio::ConnectionManager;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// Largest batch `POST /update_model` accepts.
-pub const MAX_BATCH: usize = 10_000;
-
-/// Builds the application from its configuration, binds, and serves until
-/// `shutdown`; in-flight requests are finished first.
-///
-/// # Errors
-/// A bad configuration or a port that cannot be bound, before any work.
-pub async fn run(
-    configuration: Configuration,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let settings = configuration.redis.settings()?;
-    let listener = TcpListener::bind(configuration.api_addr)
-        .await
-        .with_context(|| format!("cannot listen on API_ADDR {}", configuration.api_addr))?;
-    let router = build(&configuration)?;
-    tracing::info!(
-        redis_url = %settings.masked_url,
-        key_prefix = %configuration.redis.key_prefix,
-        api_addr = %configuration.api_addr,
-        graphs_dir = %configuration.graphs_dir.display(),
-        stream_maxlen = configuration.stream_maxlen,
-        request_timeout_ms = configuration.request_timeout_ms,
-        "api starting"
-    );
-    serve(listener, router, shutdown).await
+/// The api, built and bound.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    redis: RedisSettings,
+    connection: ConnectionManager,
+    open: watch::Sender<bool>,
 }
 
-/// The router with its state and middleware, from the configuration.
-///
-/// # Errors
-/// An invalid Redis URL.
-pub fn build(configuration: &Configuration) -> anyhow::Result<Router> {
-    let settings = configuration.redis.settings()?;
-    let connection = settings
-        .connection_manager()
-        .context("cannot set up the Redis connection")?;
-    let log = Arc::new(RedisEventLog::new(
-        connection.clone(),
-        settings.keys.events.clone(),
-        configuration.stream_maxlen,
-    ));
-    let store = Arc::new(RedisModelStore::new(
-        connection,
-        settings.keys.model.clone(),
-    ));
-    let state = AppState {
-        ingest: Ingest::new(log.clone(), MAX_BATCH),
-        query: ModelQuery::new(store),
-        readiness: log,
-        graphs_dir: configuration.graphs_dir.clone(),
-        metrics: install_metrics()?,
-    };
-    Ok(app(state)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_millis(configuration.request_timeout_ms),
-        ))
-        .layer(TraceLayer::new_for_http()))
+impl Application {
+    /// Validates `configuration`, binds `API_ADDR`, sets up Redis and the router.
+    ///
+    /// # Errors
+    /// The first bad setting, named, or a port that cannot be bound.
+    pub async fn build(configuration: Configuration) -> anyhow::Result<Self> {
+        let redis = configuration.redis.settings()?;
+        let listener = TcpListener::bind(configuration.api_addr)
+            .await
+            .with_context(|| format!("cannot listen on API_ADDR {}", configuration.api_addr))?;
+        let connection = redis
+            .connection_manager()
+            .context("cannot set up the Redis connection")?;
+        let (open, opened) = watch::channel(false);
+        let log = GroupCommitLog::start(
+            connection.clone(),
+            redis.keys.clone(),
+            configuration.stream_maxlen,
+            configuration.ingest_queue as usize,
+            opened,
+        );
+        let store = Arc::new(RedisModelStore::new(connection.clone(), redis.keys.clone()));
+        let state = AppState {
+            ingest: Ingest::new(Arc::new(log), crate::application::ingest::MAX_BATCH),
+            query: ModelQuery::new(store.clone(), configuration.defaults.definition()),
+            readiness: store,
+            graphs_dir: configuration.graphs_dir.clone(),
+            metrics: install_metrics()?,
+        };
+        let router = app(state)
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::SERVICE_UNAVAILABLE,
+                configuration.request_timeout,
+            ))
+            .layer(TraceLayer::new_for_http());
+        tracing::info!(
+            redis_url = %redis.masked_url,
+            key_prefix = %configuration.redis.key_prefix,
+            partitions = configuration.redis.partitions,
+            api_addr = %configuration.api_addr,
+            graphs_dir = %configuration.graphs_dir.display(),
+            stream_maxlen = configuration.stream_maxlen,
+            ingest_queue = configuration.ingest_queue,
+            request_timeout_ms = configuration.request_timeout.as_millis() as u64,
+            "api starting"
+        );
+        Ok(Self {
+            listener,
+            router,
+            redis,
+            connection,
+            open,
+        })
+    }
+
+    /// The address it listens on.
+    ///
+    /// # Errors
+    /// If the socket has none.
+    pub fn address(&self) -> anyhow::Result<SocketAddr> {
+        self.listener
+            .local_addr()
+            .context("listener has no address")
+    }
+
+    /// Serves until `shutdown`, then drains requests in flight. Writes wait
+    /// until the partition count is checked against the deployment's.
+    ///
+    /// # Errors
+    /// A partition count that differs from the deployment's, or a server error.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let address = self.address()?;
+        tracing::info!(%address, "api listening");
+        let (refused, refusal) = tokio::sync::oneshot::channel::<anyhow::Error>();
+        let check = tokio::spawn(check_partition_count(
+            self.connection,
+            self.redis,
+            self.open,
+            refused,
+        ));
+        let mut refusal = Box::pin(refusal);
+        let stop = async move {
+            tokio::select! {
+                () = shutdown => {}
+                Ok(_) = &mut refusal => {}
+            }
+        };
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(stop)
+            .await
+            .context("HTTP server failed")?;
+        check.abort();
+        if let Ok(Err(error)) = check.await {
+            return Err(error);
+        }
+        tracing::info!("api stopped");
+        Ok(())
+    }
+}
+
+/// Checks the partition count, retrying while Redis is away; opens the
+/// writers once it matches, or reports the mismatch (which stops the api).
+async fn check_partition_count(
+    mut connection: ConnectionManager,
+    redis: RedisSettings,
+    open: watch::Sender<bool>,
+    refused: tokio::sync::oneshot::Sender<anyhow::Error>,
+) -> anyhow::Result<()> {
+    loop {
+        match platform::partition_count::ensure(&mut connection, &redis.keys).await {
+            Ok(()) => {
+                open.send_replace(true);
+                return Ok(());
+            }
+            Err(platform::partition_count::PartitionCountError::Redis(error)) => {
+                tracing::warn!(%error, "cannot reach Redis to check the partition count; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(mismatch) => {
+                let message = mismatch.to_string();
+                let _ = refused.send(anyhow::anyhow!(message.clone()));
+                return Err(anyhow::anyhow!(message));
+            }
+        }
+    }
 }
 
 /// Installs the process-wide Prometheus recorder and its upkeep task.
@@ -92,23 +175,4 @@ fn install_metrics() -> anyhow::Result<PrometheusHandle> {
         }
     });
     Ok(handle)
-}
-
-/// Serves `router` on `listener` until `shutdown`, then drains in-flight requests.
-///
-/// # Errors
-/// An I/O error of the server itself.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<()> {
-    let address = listener.local_addr().context("listener has no address")?;
-    tracing::info!(%address, "api listening");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown)
-        .await
-        .context("HTTP server failed")?;
-    tracing::info!("api stopped");
-    Ok(())
 }

@@ -1,21 +1,25 @@
 //! The router with in-memory ports, driven with `oneshot`: statuses, JSON
 //! bodies and what reaches the log, without a socket or a Redis.
 
-use api::application::{EventId, EventLog, Ingest, ModelQuery, ModelStore, PortError, Readiness};
+use api::application::{
+    Appended, EventId, EventLog, Ingest, ModelQuery, ModelStore, PortError, Readiness,
+};
 use api::infrastructure::http::{AppState, app};
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use domain::{ModelState, Observation};
+use domain::{ModelDefinition, ModelName, ModelState, Observation};
 use metrics_exporter_prometheus::PrometheusBuilder;
 use serde_json::Value;
 use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
 
-/// The log, the model store and readiness in one: `up = false` is Redis away.
+/// The log, the model store and readiness in one: `up = false` is Redis
+/// away, `full = true` a write queue that is full.
 struct Memory {
     entries: Mutex<Vec<Observation>>,
     up: bool,
+    full: bool,
 }
 
 impl Memory {
@@ -30,24 +34,28 @@ impl Memory {
 
 #[async_trait]
 impl EventLog for Memory {
-    async fn append(&self, observation: Observation) -> Result<EventId, PortError> {
-        Ok(self.append_all(&[observation]).await?.remove(0))
-    }
-
-    async fn append_all(&self, observations: &[Observation]) -> Result<Vec<EventId>, PortError> {
+    async fn append(
+        &self,
+        _: &ModelName,
+        observations: &[Observation],
+    ) -> Result<Appended, PortError> {
         self.check()?;
+        if self.full {
+            return Err(PortError::Overloaded("queue full".into()));
+        }
         let mut entries = self.entries.lock().unwrap();
-        let ids = (entries.len()..entries.len() + observations.len())
-            .map(|i| EventId(format!("1-{i}")))
-            .collect();
+        let index = entries.len() as u64;
         entries.extend_from_slice(observations);
-        Ok(ids)
+        Ok(Appended {
+            id: EventId("1-0".into()),
+            index,
+        })
     }
 }
 
 #[async_trait]
 impl ModelStore for Memory {
-    async fn load(&self) -> Result<ModelState, PortError> {
+    async fn load(&self, _: &ModelName) -> Result<ModelState, PortError> {
         self.check()?;
         let counts = self
             .entries
@@ -72,13 +80,18 @@ impl Readiness for Memory {
 }
 
 fn router(up: bool) -> (axum::Router, Arc<Memory>) {
+    router_with(up, false)
+}
+
+fn router_with(up: bool, full: bool) -> (axum::Router, Arc<Memory>) {
     let memory = Arc::new(Memory {
         entries: Mutex::new(Vec::new()),
         up,
+        full,
     });
     let state = AppState {
         ingest: Ingest::new(memory.clone(), 10),
-        query: ModelQuery::new(memory.clone()),
+        query: ModelQuery::new(memory.clone(), ModelDefinition::default()),
         readiness: memory.clone(),
         graphs_dir: std::env::temp_dir().join("no-such-graphs-dir"),
         metrics: PrometheusBuilder::new().build_recorder().handle(),
@@ -110,6 +123,7 @@ async fn a_valid_trial_is_stored_and_answered_202_with_its_id() {
     let (status, body) = call(&router, "GET", "/update_model/w", "").await;
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(body["id"], "1-0");
+    assert_eq!(body["index"], 0);
     assert_eq!(body["trial"], "w");
     assert_eq!(*memory.entries.lock().unwrap(), [Observation::Win]);
 }
@@ -139,6 +153,19 @@ async fn redis_away_is_a_503_with_a_plain_message() {
         StatusCode::SERVICE_UNAVAILABLE
     );
     assert_eq!(call(&router, "GET", "/healthz", "").await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_full_write_queue_is_a_503_with_retry_after_and_stores_nothing() {
+    let (router, memory) = router_with(true, true);
+    let request = Request::builder()
+        .uri("/update_model/w")
+        .body(Body::empty())
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert!(memory.entries.lock().unwrap().is_empty());
 }
 
 #[tokio::test]

@@ -1,40 +1,37 @@
 //! Command-line flags, each with an environment fallback and a default that
-//! needs no setup.
+//! needs no setup. Durations are parsed into `Duration` here, at the edge.
 
 use clap::Parser;
-use domain::{Grid, Prior};
+use platform::configuration::{ModelDefaults, millis, positive_millis};
 use platform::redis_conn::RedisArgs;
 use platform::telemetry::LogArgs;
 use std::path::PathBuf;
+use std::time::Duration;
 
-/// The subscriber: consumes the Redis event log into the model and draws it.
+/// The subscriber: consumes the Redis event log into the models and draws them.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "bayes", version, about)]
 pub struct Configuration {
     #[command(flatten)]
     pub redis: RedisArgs,
 
-    /// Legacy pub/sub channel: `PUBLISH <channel> w` is appended to the log.
+    #[command(flatten)]
+    pub defaults: ModelDefaults,
+
+    /// Legacy pub/sub channel: `PUBLISH <channel> w` counts for `default`,
+    /// `PUBLISH <channel>:<model> w` for `<model>`.
     #[arg(long, env = "REDIS_CHANNEL", default_value = "update_model")]
     pub redis_channel: String,
-
-    /// Prior: `uniform`, `step:T` (0 <= T < 1) or `beta:A,B` (A, B >= 1).
-    #[arg(long, env = "PRIOR", default_value = "step:0.1", value_parser = Prior::parse)]
-    pub prior: Prior,
-
-    /// Grid points of the posterior approximation (2 to 10,000,000).
-    #[arg(long, env = "GRID_POINTS", default_value = "120", value_parser = Grid::parse)]
-    pub grid_points: Grid,
 
     /// Directory the PNGs are written to (created if missing).
     #[arg(long, env = "GRAPHS_DIR", default_value = "graphs")]
     pub graphs_dir: PathBuf,
 
-    /// Approximate bound on the event log's length for forwarded pub/sub messages (0: no trimming).
+    /// Approximate bound on each log stream's length for forwarded pub/sub messages (0: no trimming).
     #[arg(long, env = "STREAM_MAXLEN", default_value_t = 1_000_000)]
     pub stream_maxlen: u64,
 
-    /// Approximate bound on the dead-letter stream's length.
+    /// Approximate bound on each dead-letter stream's length.
     #[arg(long, env = "DEAD_MAXLEN", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub dead_maxlen: u64,
 
@@ -43,30 +40,30 @@ pub struct Configuration {
     pub batch_size: u64,
 
     /// Longest wait for new entries in one read, in milliseconds (also bounds shutdown time).
-    #[arg(long, env = "BLOCK_MS", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..=60_000))]
-    pub block_ms: u64,
+    #[arg(long = "block-ms", env = "BLOCK_MS", default_value = "1000", value_parser = positive_millis)]
+    pub block: Duration,
 
-    /// After a short batch, wait this long (milliseconds) before the next read, so bursts apply in larger batches.
-    #[arg(long, env = "READ_COALESCE_MS", default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=1_000))]
-    pub read_coalesce_ms: u64,
+    /// After a read that found entries, wait this long (milliseconds) before the next, so bursts apply in larger batches.
+    #[arg(long = "read-coalesce-ms", env = "READ_COALESCE_MS", default_value = "2", value_parser = millis)]
+    pub read_coalesce: Duration,
 
-    /// Entries pending this long (their consumer died) are claimed, in milliseconds.
-    #[arg(long, env = "CLAIM_IDLE_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub claim_idle_ms: u64,
+    /// Time to live of partition and pub/sub leases and of this instance's registration, in milliseconds (renewed every third of it).
+    #[arg(long = "lease-ttl-ms", env = "LEASE_TTL_MS", default_value = "3000", value_parser = positive_millis)]
+    pub lease_ttl: Duration,
 
-    /// How often to look for entries to claim, in milliseconds.
-    #[arg(long, env = "CLAIM_INTERVAL_MS", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub claim_interval_ms: u64,
+    /// Consume these partitions (`0,2`, or `all`) without leases, instead of an even share by lease.
+    #[arg(long, env = "STATIC_PARTITIONS")]
+    pub static_partitions: Option<String>,
 
-    /// Time to live of the pub/sub forwarding lease, in milliseconds (renewed every third of it).
-    #[arg(long, env = "LEASE_TTL_MS", default_value_t = 3_000, value_parser = clap::value_parser!(u64).range(30..))]
-    pub lease_ttl_ms: u64,
+    /// Least time between two rounds of rendering, in milliseconds (bursts coalesce).
+    #[arg(long = "render-interval-ms", env = "RENDER_INTERVAL_MS", default_value = "1000", value_parser = millis)]
+    pub render_interval: Duration,
 
-    /// Least time between two renders of the plots, in milliseconds (bursts coalesce).
-    #[arg(long, env = "RENDER_INTERVAL_MS", default_value_t = 1_000)]
-    pub render_interval_ms: u64,
+    /// Most models drawn per rendering round.
+    #[arg(long, env = "RENDER_BATCH", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub render_batch: u64,
 
-    /// How many `n_{n}_w_{w}.png` snapshots to keep, oldest removed first (0: none).
+    /// How many `n_{n}_w_{w}.png` snapshots of `default` to keep, oldest removed first (0: none).
     #[arg(long, env = "SNAPSHOTS_KEEP", default_value_t = 100)]
     pub snapshots_keep: usize,
 
@@ -74,16 +71,21 @@ pub struct Configuration {
     #[arg(long, env = "METRICS_ADDR", default_value = "127.0.0.1:9100")]
     pub metrics_addr: std::net::SocketAddr,
 
-    /// This instance's consumer name (default: host, process id and a random suffix).
+    /// This instance's name (default: host, process id and a random suffix).
     #[arg(long, env = "CONSUMER_NAME")]
     pub consumer_name: Option<String>,
+
+    /// Fault injection for the drills: `panic-worker` makes the first
+    /// partition worker panic (the process must stop, naming it).
+    #[arg(long, env = "FAULT_INJECT", hide = true)]
+    pub fault_inject: Option<String>,
 
     #[command(flatten)]
     pub log: LogArgs,
 }
 
 impl Configuration {
-    /// The consumer name: the configured one, or one unique to this process.
+    /// The instance name: the configured one, or one unique to this process.
     #[must_use]
     pub fn consumer_name(&self) -> String {
         self.consumer_name.clone().unwrap_or_else(|| {
@@ -98,5 +100,28 @@ impl Configuration {
                 .map_or(0, |d| d.subsec_nanos());
             format!("{host}-{}-{nanos:08x}", std::process::id())
         })
+    }
+
+    /// The partitions to consume without leases, if configured.
+    ///
+    /// # Errors
+    /// A message naming `STATIC_PARTITIONS` for a malformed or out-of-range list.
+    pub fn static_partitions(&self) -> Result<Option<Vec<u32>>, String> {
+        let Some(list) = &self.static_partitions else {
+            return Ok(None);
+        };
+        let count = self.redis.partitions;
+        if list.trim() == "all" {
+            return Ok(Some((0..count).collect()));
+        }
+        list.split(',')
+            .map(|item| match item.trim().parse::<u32>() {
+                Ok(p) if p < count => Ok(p),
+                _ => Err(format!(
+                    "STATIC_PARTITIONS {list:?}: {item:?} is not a partition of 0..{count}"
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
     }
 }

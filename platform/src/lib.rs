@@ -6,19 +6,18 @@
 //! application layers of the services never import it directly, only their
 //! own adapters and `main` do.
 
+pub mod configuration;
 pub mod exit;
 pub mod keys;
+pub mod log_entry;
+pub mod partition;
+pub mod partition_count;
 pub mod redis_conn;
+pub mod scripts;
 pub mod shutdown;
 pub mod stored_model;
 pub mod telemetry;
 
-pub use keys::RedisKeys;
+pub use keys::{PartitionKeys, RedisKeys};
 pub use redis_conn::{RedisArgs, RedisSettings};
 pub use stored_model::StoredModelError;
-
-// glibc malloc showed up at ~13% of the api's CPU under load; mimalloc's
-// thread-local free lists make the many small per-request allocations
-// cheap. Declared here, it serves every binary that links this crate.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -6,6 +6,8 @@ use redis::{Client, IntoConnectionInfo};
 use std::time::Duration;
 
 use crate::RedisKeys;
+use crate::configuration::positive_millis;
+use crate::partition::hash_tag;
 
 /// The Redis flags both binaries take.
 #[derive(Debug, Clone, Args)]
@@ -19,8 +21,12 @@ pub struct RedisArgs {
     pub key_prefix: String,
 
     /// Longest wait for one Redis reply, in milliseconds.
-    #[arg(long, env = "REDIS_TIMEOUT_MS", default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..))]
-    pub redis_timeout_ms: u64,
+    #[arg(long = "redis-timeout-ms", env = "REDIS_TIMEOUT_MS", default_value = "2000", value_parser = positive_millis)]
+    pub redis_timeout: Duration,
+
+    /// Partitions of the event log (fixed per deployment; recorded in Redis at the first start).
+    #[arg(long, env = "PARTITIONS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub partitions: u32,
 }
 
 fn parse_prefix(prefix: &str) -> Result<String, String> {
@@ -47,6 +53,20 @@ pub struct RedisSettings {
 /// Why Redis settings are refused.
 #[derive(Debug, thiserror::Error)]
 pub enum RedisSettingsError {
+    /// A hash-tagged prefix would put every partition in one slot.
+    #[error(
+        "KEY_PREFIX {prefix} holds the hash tag {{{tag}}}, which would put every one of the \
+         PARTITIONS={partitions} partitions in one Redis Cluster slot; drop the braces (each \
+         partition's keys carry a tag of their own)"
+    )]
+    TaggedPrefix {
+        /// The prefix.
+        prefix: String,
+        /// Its tag.
+        tag: String,
+        /// The partition count.
+        partitions: u32,
+    },
     /// The URL does not parse.
     #[error("invalid REDIS_URL {url}: {reason}")]
     Url {
@@ -61,8 +81,19 @@ impl RedisArgs {
     /// Checks the URL (without connecting) and derives the keys.
     ///
     /// # Errors
-    /// [`RedisSettingsError::Url`] for a URL the client cannot use.
+    /// [`RedisSettingsError::Url`] for a URL the client cannot use,
+    /// [`RedisSettingsError::TaggedPrefix`] for a prefix whose hash tag
+    /// would defeat the partitions.
     pub fn settings(&self) -> Result<RedisSettings, RedisSettingsError> {
+        if self.partitions > 1
+            && let Some(tag) = hash_tag(&self.key_prefix)
+        {
+            return Err(RedisSettingsError::TaggedPrefix {
+                prefix: self.key_prefix.clone(),
+                tag: tag.to_owned(),
+                partitions: self.partitions,
+            });
+        }
         // `rediss://` URLs use rustls; it needs one process-wide crypto
         // provider. Installing fails only if one is installed already.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -79,8 +110,8 @@ impl RedisArgs {
         let client = Client::open(info).map_err(|e| invalid(e.to_string()))?;
         Ok(RedisSettings {
             client,
-            keys: RedisKeys::new(&self.key_prefix),
-            timeout: Duration::from_millis(self.redis_timeout_ms),
+            keys: RedisKeys::new(&self.key_prefix, self.partitions),
+            timeout: self.redis_timeout,
             masked_url,
         })
     }
@@ -121,18 +152,20 @@ impl RedisSettings {
     }
 }
 
-/// Replaces the password in a `redis://user:password@host` URL with `***`.
+/// The URL with its password replaced by `***`, for logs and errors.
 #[must_use]
-pub fn mask_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((credentials, host)) = rest.rsplit_once('@') else {
-        return url.to_owned();
-    };
-    match credentials.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-        None => format!("{scheme}://***@{host}"),
+pub fn mask_password(text: &str) -> String {
+    match url::Url::parse(text) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Only fails for URLs that cannot have credentials, which this one has.
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => text.to_owned(),
+        // Unparseable: show the scheme and host part only, never what could be a secret.
+        Err(_) => text
+            .rsplit_once('@')
+            .map_or_else(|| text.to_owned(), |(_, host)| format!("***@{host}")),
     }
 }
 
@@ -177,7 +210,8 @@ mod tests {
         let args = RedisArgs {
             redis_url: "http://:pw@localhost".to_owned(),
             key_prefix: "bayes".to_owned(),
-            redis_timeout_ms: 100,
+            redis_timeout: Duration::from_millis(100),
+            partitions: 1,
         };
         let message = args.settings().unwrap_err().to_string();
         assert!(
@@ -185,5 +219,25 @@ mod tests {
             "{message}"
         );
         assert!(!message.contains("pw"), "{message}");
+    }
+
+    #[test]
+    fn a_tagged_prefix_is_refused_with_partitions() {
+        let args = RedisArgs {
+            redis_url: "redis://127.0.0.1".to_owned(),
+            key_prefix: "{bayes}".to_owned(),
+            redis_timeout: Duration::from_millis(100),
+            partitions: 4,
+        };
+        let message = args.settings().unwrap_err().to_string();
+        assert!(
+            message.contains("{bayes}") && message.contains("PARTITIONS=4"),
+            "{message}"
+        );
+        let one = RedisArgs {
+            partitions: 1,
+            ..args
+        };
+        assert!(one.settings().is_ok());
     }
 }

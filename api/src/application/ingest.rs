@@ -1,8 +1,11 @@
 //! Recording observations: validate with the domain, append to the log.
 
-use super::{EventId, EventLog, PortError};
-use domain::{Observation, ObservationError};
+use super::{Appended, EventLog, PortError};
+use domain::{ModelName, Observation, ObservationError};
 use std::sync::Arc;
+
+/// The largest batch one request may carry.
+pub const MAX_BATCH: usize = 10_000;
 
 /// The ingest use case.
 #[derive(Clone)]
@@ -51,10 +54,13 @@ impl Ingest {
     ///
     /// # Errors
     /// [`IngestError::Invalid`] for anything else; [`IngestError::Log`] if it was not stored.
-    pub async fn record(&self, trial: &str) -> Result<(Observation, EventId), IngestError> {
+    pub async fn record(&self, trial: &str) -> Result<(Observation, Appended), IngestError> {
         let observation = Observation::parse(trial)?;
-        let id = self.log.append(observation).await?;
-        Ok((observation, id))
+        let appended = self
+            .log
+            .append(&ModelName::default_model(), &[observation])
+            .await?;
+        Ok((observation, appended))
     }
 
     /// Records a batch all-or-nothing: every trial is validated first.
@@ -62,7 +68,7 @@ impl Ingest {
     /// # Errors
     /// The first invalid trial, an empty or oversized batch, or a log failure;
     /// in every case nothing is stored.
-    pub async fn record_all<'a, I>(&self, trials: I) -> Result<Vec<EventId>, IngestError>
+    pub async fn record_all<'a, I>(&self, trials: I) -> Result<(usize, Appended), IngestError>
     where
         I: IntoIterator<Item = &'a str>,
     {
@@ -83,13 +89,24 @@ impl Ingest {
                 given: observations.len(),
             });
         }
-        Ok(self.log.append_all(&observations).await?)
+        let appended = self
+            .log
+            .append(&ModelName::default_model(), &observations)
+            .await?;
+        Ok((observations.len(), appended))
+    }
+
+    /// The largest batch accepted.
+    #[must_use]
+    pub fn max_batch(&self) -> usize {
+        self.max_batch
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::application::EventId;
     use async_trait::async_trait;
     use std::sync::Mutex;
 
@@ -102,23 +119,21 @@ mod tests {
 
     #[async_trait]
     impl EventLog for MemoryLog {
-        async fn append(&self, observation: Observation) -> Result<EventId, PortError> {
-            Ok(self.append_all(&[observation]).await?.remove(0))
-        }
-
-        async fn append_all(
+        async fn append(
             &self,
+            _: &ModelName,
             observations: &[Observation],
-        ) -> Result<Vec<EventId>, PortError> {
+        ) -> Result<Appended, PortError> {
             if self.down {
                 return Err(PortError::Unavailable("down".into()));
             }
             let mut entries = self.entries.lock().unwrap();
-            let start = entries.len();
+            let index = entries.len() as u64;
             entries.extend_from_slice(observations);
-            Ok((start..entries.len())
-                .map(|i| EventId(format!("{i}-0")))
-                .collect())
+            Ok(Appended {
+                id: EventId("1-0".into()),
+                index,
+            })
         }
     }
 
@@ -129,9 +144,9 @@ mod tests {
     #[tokio::test]
     async fn a_valid_trial_is_appended() {
         let log = Arc::new(MemoryLog::default());
-        let (observation, id) = ingest(&log).record("w").await.unwrap();
+        let (observation, appended) = ingest(&log).record("w").await.unwrap();
         assert_eq!(observation, Observation::Win);
-        assert_eq!(id, EventId("0-0".into()));
+        assert_eq!(appended.index, 0);
         assert_eq!(*log.entries.lock().unwrap(), vec![Observation::Win]);
     }
 
@@ -168,7 +183,7 @@ mod tests {
             ingest(&log).record_all([]).await,
             Err(IngestError::EmptyBatch)
         ));
-        assert_eq!(ingest(&log).record_all(["w"; 10]).await.unwrap().len(), 10);
+        assert_eq!(ingest(&log).record_all(["w"; 10]).await.unwrap().0, 10);
     }
 
     #[tokio::test]

@@ -5,5 +5,5 @@ pub mod ports;
 pub mod query;
 
 pub use ingest::{Ingest, IngestError};
-pub use ports::{EventId, EventLog, ModelStore, PortError, Readiness};
+pub use ports::{Appended, EventId, EventLog, ModelStore, PortError, Readiness};
 pub use query::{ModelQuery, QueryError};

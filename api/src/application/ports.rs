@@ -1,7 +1,7 @@
 //! What the use cases need from the outside world, as traits.
 
 use async_trait::async_trait;
-use domain::{ModelState, Observation};
+use domain::{ModelName, ModelState, Observation};
 use serde::Serialize;
 
 /// The id the event log gave an appended observation.
@@ -10,7 +10,7 @@ use serde::Serialize;
 pub struct EventId(pub String);
 
 /// Why a port could not do its work.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum PortError {
     /// The store is unreachable or did not answer in time; retrying later may work.
     #[error("store unavailable: {0}")]
@@ -18,23 +18,40 @@ pub enum PortError {
     /// The store answered, but with something we cannot use.
     #[error("store failed: {0}")]
     Failed(String),
+    /// Too much is waiting to be written; retrying after a pause may work.
+    /// Nothing was stored.
+    #[error("overloaded: {0}")]
+    Overloaded(String),
+}
+
+/// Where an appended observation landed: the log entry holding it and its
+/// index among the entry's trials (a group commit holds many requests).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Appended {
+    /// The entry's id.
+    pub id: EventId,
+    /// The index of the first of the request's trials in the entry.
+    pub index: u64,
 }
 
 /// The durable, append-only log of observations.
 #[async_trait]
 pub trait EventLog: Send + Sync {
-    /// Appends one observation; returns only once it is stored.
-    async fn append(&self, observation: Observation) -> Result<EventId, PortError>;
-
-    /// Appends all observations or none; returns their ids in order.
-    async fn append_all(&self, observations: &[Observation]) -> Result<Vec<EventId>, PortError>;
+    /// Appends `observations` of `model`, all or none, in one log entry;
+    /// returns only once it is stored.
+    async fn append(
+        &self,
+        model: &ModelName,
+        observations: &[Observation],
+    ) -> Result<Appended, PortError>;
 }
 
-/// Read access to the model the subscriber maintains.
+/// Read access to the models the subscriber maintains.
 #[async_trait]
 pub trait ModelStore: Send + Sync {
-    /// The counts and definition as stored now.
-    async fn load(&self) -> Result<ModelState, PortError>;
+    /// `model`'s counts and definition as stored now (zero counts and no
+    /// definition before its first observation).
+    async fn load(&self, model: &ModelName) -> Result<ModelState, PortError>;
 }
 
 /// Whether the service's dependencies answer.

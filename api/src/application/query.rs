@@ -1,13 +1,14 @@
 //! Reading the model: load counts and definition, summarise with the domain.
 
 use super::{ModelStore, PortError};
-use domain::{ModelSummary, PosteriorError};
+use domain::{ModelDefinition, ModelName, ModelSummary, PosteriorError};
 use std::sync::Arc;
 
 /// The model query use case.
 #[derive(Clone)]
 pub struct ModelQuery {
     store: Arc<dyn ModelStore>,
+    defaults: ModelDefinition,
 }
 
 /// Why the model could not be summarised.
@@ -22,19 +23,19 @@ pub enum QueryError {
 }
 
 impl ModelQuery {
-    /// Queries `store`.
-    pub fn new(store: Arc<dyn ModelStore>) -> Self {
-        Self { store }
+    /// Queries `store`; a model not defined yet is summarised with `defaults`.
+    pub fn new(store: Arc<dyn ModelStore>, defaults: ModelDefinition) -> Self {
+        Self { store, defaults }
     }
 
-    /// The summary of the model as stored now. Before the subscriber has
-    /// stored a definition, the default one (`step:0.1`, 120 points) is used.
+    /// The summary of the model `default` as stored now. Before it has a
+    /// definition, the configured defaults are used.
     ///
     /// # Errors
     /// [`QueryError`] when the store fails or the state has no posterior.
     pub async fn summary(&self) -> Result<ModelSummary, QueryError> {
-        let state = self.store.load().await?;
-        let definition = state.definition.unwrap_or_default();
+        let state = self.store.load(&ModelName::default_model()).await?;
+        let definition = state.definition.unwrap_or(self.defaults);
         // Microseconds on the default grid, but tens of milliseconds on a
         // million points: never on the runtime's threads.
         tokio::task::spawn_blocking(move || definition.summary(state.counts))
@@ -48,19 +49,22 @@ impl ModelQuery {
 mod tests {
     use super::*;
     use async_trait::async_trait;
-    use domain::{Counts, Grid, ModelDefinition, ModelState, Prior};
+    use domain::{Counts, Grid, ModelState, Prior};
 
     struct FixedStore(ModelState);
 
     #[async_trait]
     impl ModelStore for FixedStore {
-        async fn load(&self) -> Result<ModelState, PortError> {
+        async fn load(&self, _: &ModelName) -> Result<ModelState, PortError> {
             Ok(self.0)
         }
     }
 
     fn query(counts: Counts, definition: Option<ModelDefinition>) -> ModelQuery {
-        ModelQuery::new(Arc::new(FixedStore(ModelState { counts, definition })))
+        ModelQuery::new(
+            Arc::new(FixedStore(ModelState { counts, definition })),
+            ModelDefinition::default(),
+        )
     }
 
     #[tokio::test]

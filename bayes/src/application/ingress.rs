@@ -1,5 +1,6 @@
 //! The legacy pub/sub ingress: `PUBLISH update_model w` is appended to the
-//! event log and from there applied like any other entry.
+//! log of the model `default`, `PUBLISH update_model:<name> w` to `<name>`'s,
+//! and from there applied like any other entry.
 //!
 //! Pub/sub keeps nothing for a subscriber that is away, so this path is
 //! at-most-once. To keep it from being at-least-twice with several bayes
@@ -11,8 +12,8 @@
 
 use super::batch::printable;
 use super::retry::Backoff;
-use super::{ChannelMessages, Forwarded, IngressLog, PortError};
-use domain::Observation;
+use super::{ChannelMessage, ChannelMessages, Forwarded, IngressLog, PortError};
+use domain::{ModelName, Observation};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -24,16 +25,24 @@ const MAX_FORWARD_BATCH: usize = 1_000;
 pub struct Ingress<M> {
     log: Arc<dyn IngressLog>,
     messages: M,
+    channel: String,
     renew_every: Duration,
 }
 
 impl<M: ChannelMessages> Ingress<M> {
-    /// Forwards `messages` into `log`, renewing (or trying to take) the lease
-    /// every `renew_every`, which must be well under the lease's TTL.
-    pub fn new(log: Arc<dyn IngressLog>, messages: M, renew_every: Duration) -> Self {
+    /// Forwards `messages` from `channel` and `channel:<name>` into `log`,
+    /// renewing (or trying to take) the lease every `renew_every`, which must
+    /// be well under the lease's TTL.
+    pub fn new(
+        log: Arc<dyn IngressLog>,
+        messages: M,
+        channel: String,
+        renew_every: Duration,
+    ) -> Self {
         Self {
             log,
             messages,
+            channel,
             renew_every,
         }
     }
@@ -101,12 +110,12 @@ impl<M: ChannelMessages> Ingress<M> {
                 message = self.messages.next() => match message {
                     Some(first) => {
                         // Whatever else has arrived goes in the same atomic append.
-                        let mut payloads = vec![first];
-                        while payloads.len() < MAX_FORWARD_BATCH {
-                            let Some(payload) = self.messages.ready() else { break };
-                            payloads.push(payload);
+                        let mut messages = vec![first];
+                        while messages.len() < MAX_FORWARD_BATCH {
+                            let Some(message) = self.messages.ready() else { break };
+                            messages.push(message);
                         }
-                        if self.forward(&payloads).await == Some(Forwarded::NotLeader) {
+                        if self.forward(&messages).await == Some(Forwarded::NotLeader) {
                             tracing::warn!("lost the forwarding lease; stopping forwarding");
                             return;
                         }
@@ -120,29 +129,54 @@ impl<M: ChannelMessages> Ingress<M> {
         }
     }
 
-    /// Appends the observations among `payloads` in one step and
-    /// dead-letters the rest. `None` if Redis failed, in which case the
+    /// Appends the observations among `messages` (one step per partition)
+    /// and dead-letters the rest. `None` if Redis failed, in which case the
     /// messages are lost, as pub/sub messages are when nobody can take them.
-    async fn forward(&self, payloads: &[Vec<u8>]) -> Option<Forwarded> {
-        let mut observations = Vec::with_capacity(payloads.len());
-        for payload in payloads {
-            match Observation::parse_bytes(payload) {
-                Ok(observation) => observations.push(observation),
-                Err(error) => {
-                    tracing::warn!(reason = %error, "pub/sub message is not an observation; dead-lettered");
+    async fn forward(&self, messages: &[ChannelMessage]) -> Option<Forwarded> {
+        let mut by_model: Vec<(String, Vec<Observation>)> = Vec::new();
+        for message in messages {
+            match self.observation(message) {
+                Ok((model, observation)) => match by_model.iter_mut().find(|(m, _)| *m == model) {
+                    Some((_, observations)) => observations.push(observation),
+                    None => by_model.push((model, vec![observation])),
+                },
+                Err(reason) => {
+                    tracing::warn!(%reason, channel = %message.channel, "pub/sub message is not an observation; dead-lettered");
                     let result = self
                         .log
-                        .dead_letter(&error.to_string(), &printable(payload))
+                        .dead_letter(&reason, &printable(&message.payload))
                         .await;
                     self.record(result, 1)?;
                 }
             }
         }
-        if observations.is_empty() {
+        if by_model.is_empty() {
             return Some(Forwarded::DeadLettered);
         }
-        let result = self.log.forward(&observations).await;
-        self.record(result, observations.len() as u64)
+        let count = by_model.iter().map(|(_, o)| o.len() as u64).sum();
+        let result = self.log.forward(&by_model).await;
+        self.record(result, count)
+    }
+
+    /// The model a message is for (from its channel) and its observation.
+    fn observation(&self, message: &ChannelMessage) -> Result<(String, Observation), String> {
+        let model = match message.channel.strip_prefix(self.channel.as_str()) {
+            Some("") => ModelName::default_model(),
+            Some(suffix) => suffix
+                .strip_prefix(':')
+                .ok_or_else(|| {
+                    format!(
+                        "channel {:?} is not {:?} or {:?}",
+                        message.channel,
+                        self.channel,
+                        format!("{}:<model>", self.channel)
+                    )
+                })
+                .and_then(|name| ModelName::parse(name).map_err(|e| e.to_string()))?,
+            None => return Err(format!("channel {:?} is not ours", message.channel)),
+        };
+        let observation = Observation::parse_bytes(&message.payload).map_err(|e| e.to_string())?;
+        Ok((model.as_str().to_owned(), observation))
     }
 
     fn record(&self, result: Result<Forwarded, PortError>, messages: u64) -> Option<Forwarded> {
@@ -169,121 +203,4 @@ impl<M: ChannelMessages> Ingress<M> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use async_trait::async_trait;
-    use std::collections::VecDeque;
-    use std::sync::Mutex;
-
-    /// A log that grants the lease while `leader` is set, and records writes.
-    #[derive(Default)]
-    struct Log {
-        leader: Mutex<bool>,
-        appended: Mutex<Vec<Observation>>,
-        dead: Mutex<Vec<String>>,
-    }
-
-    #[async_trait]
-    impl IngressLog for Log {
-        async fn acquire(&self) -> Result<bool, PortError> {
-            Ok(*self.leader.lock().unwrap())
-        }
-
-        async fn forward(&self, observations: &[Observation]) -> Result<Forwarded, PortError> {
-            if !*self.leader.lock().unwrap() {
-                return Ok(Forwarded::NotLeader);
-            }
-            self.appended
-                .lock()
-                .unwrap()
-                .extend_from_slice(observations);
-            Ok(Forwarded::Appended)
-        }
-
-        async fn dead_letter(&self, reason: &str, _raw: &str) -> Result<Forwarded, PortError> {
-            self.dead.lock().unwrap().push(reason.to_owned());
-            Ok(Forwarded::DeadLettered)
-        }
-
-        async fn release(&self) -> Result<(), PortError> {
-            *self.leader.lock().unwrap() = false;
-            Ok(())
-        }
-    }
-
-    /// Messages already published; ends the test when they run out.
-    struct Messages {
-        queue: VecDeque<Vec<u8>>,
-        subscriptions: Arc<Mutex<usize>>,
-        shutdown: CancellationToken,
-    }
-
-    #[async_trait]
-    impl ChannelMessages for Messages {
-        async fn subscribe(&mut self) -> Result<(), PortError> {
-            *self.subscriptions.lock().unwrap() += 1;
-            Ok(())
-        }
-
-        async fn next(&mut self) -> Option<Vec<u8>> {
-            match self.queue.pop_front() {
-                Some(message) => Some(message),
-                None => {
-                    self.shutdown.cancel();
-                    std::future::pending().await
-                }
-            }
-        }
-
-        fn ready(&mut self) -> Option<Vec<u8>> {
-            self.queue.pop_front()
-        }
-
-        async fn unsubscribe(&mut self) {}
-    }
-
-    async fn run(leader: bool, payloads: &[&[u8]]) -> (Arc<Log>, usize) {
-        let log = Arc::new(Log::default());
-        *log.leader.lock().unwrap() = leader;
-        let shutdown = CancellationToken::new();
-        let subscriptions = Arc::new(Mutex::new(0));
-        let messages = Messages {
-            queue: payloads.iter().map(|p| p.to_vec()).collect(),
-            subscriptions: subscriptions.clone(),
-            shutdown: shutdown.clone(),
-        };
-        let ingress = Ingress::new(log.clone(), messages, Duration::from_millis(20));
-        if !leader {
-            let stop = shutdown.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-                stop.cancel();
-            });
-        }
-        ingress.run(shutdown).await;
-        let subscribed = *subscriptions.lock().unwrap();
-        (log, subscribed)
-    }
-
-    #[tokio::test]
-    async fn the_leader_forwards_observations_and_dead_letters_the_rest() {
-        let (log, subscribed) = run(true, &[b"w", b"l", b"x", b"w", b"", b"W"]).await;
-        assert_eq!(subscribed, 1);
-        assert_eq!(
-            *log.appended.lock().unwrap(),
-            [Observation::Win, Observation::Loss, Observation::Win]
-        );
-        assert_eq!(log.dead.lock().unwrap().len(), 3);
-        assert!(
-            !*log.leader.lock().unwrap(),
-            "the lease is given up at shutdown"
-        );
-    }
-
-    #[tokio::test]
-    async fn an_instance_without_the_lease_never_subscribes() {
-        let (log, subscribed) = run(false, &[b"w"]).await;
-        assert_eq!(subscribed, 0);
-        assert!(log.appended.lock().unwrap().is_empty());
-    }
-}
+mod tests;

@@ -1,17 +1,22 @@
 //! The subscriber's use cases and the ports they need.
 
 pub mod batch;
-pub mod consumer;
 pub mod ingress;
+pub mod ownership;
 pub mod plot;
 pub mod ports;
 pub mod render;
 pub mod retry;
+pub mod worker;
 
-pub use batch::{ApplyBatch, DeadEntry, StreamEntry};
-pub use consumer::Consumer;
+#[cfg(test)]
+mod fakes;
+
+pub use batch::{Batch, BatchBuilder, DeadLetter, Op};
 pub use ingress::Ingress;
+pub use ownership::{Assignment, Ownership};
 pub use ports::{
-    Applied, ChannelMessages, Claimed, EventSource, Forwarded, IngressLog, ModelObserver,
-    ModelRepository, PortError, ReadOutcome,
+    Applied, ChannelMessage, ChannelMessages, Forwarded, IngressLog, Leases, LogReaders,
+    ModelChange, ModelObserver, PartitionLog, PartitionStore, PortError, Read,
 };
+pub use worker::{WorkerStop, Workers};

@@ -1,8 +1,8 @@
 //! What the subscriber's use cases need from the outside world, as traits.
 
-use super::{ApplyBatch, StreamEntry};
+use super::Batch;
 use async_trait::async_trait;
-use domain::{Counts, ModelDefinition, ModelState, Observation};
+use domain::{ModelState, Observation};
 
 /// Why a port could not do its work.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -15,76 +15,97 @@ pub enum PortError {
     Failed(String),
 }
 
-/// Entries handed to this consumer, and how many the log lost before any
-/// consumer could read them (trimmed by retention while bayes lagged).
+/// One read of a partition's log.
 #[derive(Debug, Default)]
-pub struct ReadOutcome {
-    /// Entries to apply, oldest first.
-    pub entries: Vec<StreamEntry>,
-    /// Entries trimmed away unread (or trimmed while pending).
+pub struct Read {
+    /// The entries after the position read from, decoded (empty: none yet).
+    pub batch: Batch,
+    /// Entries retention trimmed before they were applied (now recorded).
     pub lost: u64,
 }
 
-/// What a claim of stale pending entries returned.
-pub type Claimed = ReadOutcome;
-
-/// The event log, read through a consumer group.
+/// A partition's log, read by position on a connection of its own (a
+/// blocking read would stall anything sharing it).
 #[async_trait]
-pub trait EventSource: Send {
-    /// Creates the consumer group at the start of the log if it is missing.
-    /// Never deletes anything.
-    async fn prepare(&mut self) -> Result<(), PortError>;
-
-    /// The next entries for this consumer; waits a bounded time when there
-    /// are none and then returns an empty outcome.
-    async fn read(&mut self) -> Result<ReadOutcome, PortError>;
-
-    /// Takes over entries another consumer left pending for too long. Called
-    /// repeatedly until it returns no entries.
-    async fn claim(&mut self) -> Result<Claimed, PortError>;
-
-    /// Removes this consumer from the group if it holds no pending entries.
-    async fn leave(&mut self) -> Result<(), PortError>;
+pub trait PartitionLog: Send {
+    /// The entries after `after`; waits a bounded time when there are none
+    /// and then returns an empty batch.
+    async fn read(&mut self, after: &str) -> Result<Read, PortError>;
 }
 
-/// The result of applying a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Applied {
-    /// The counts after the batch.
-    pub counts: Counts,
-    /// Observations newly counted.
-    pub counted: u64,
-    /// Entries newly dead-lettered.
-    pub dead: u64,
-    /// Entries someone else had already applied (acknowledged before us).
-    pub skipped: u64,
+/// Opens readers of partitions, each with its own connection.
+pub trait LogReaders: Send + Sync {
+    /// A reader of partition `partition`.
+    ///
+    /// # Errors
+    /// [`PortError`] if no connection can be set up.
+    fn reader(&self, partition: u32) -> Result<Box<dyn PartitionLog>, PortError>;
 }
 
-/// The model's state in the store.
+/// What applying a batch did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Applied now: the cursor moved to the batch's end.
+    Applied,
+    /// This applier had already applied exactly this batch: a request
+    /// resent after a lost reply. Nothing changed; success.
+    Replayed,
+    /// The cursor was elsewhere: another owner applied past the batch's
+    /// start. Nothing changed; this instance must re-read from `cursor`.
+    Fenced {
+        /// The stored cursor.
+        cursor: String,
+    },
+}
+
+/// The partitions' state in the store: cursors and models.
 #[async_trait]
-pub trait ModelRepository: Send + Sync {
-    /// Stores the model definition; returns the one stored before, if any.
-    async fn define(
-        &self,
-        definition: ModelDefinition,
-    ) -> Result<Option<ModelDefinition>, PortError>;
+pub trait PartitionStore: Send + Sync {
+    /// Prepares the partition for cursor delivery (taking over a v1
+    /// consumer group exactly once) and returns its committed cursor.
+    async fn open(&self, partition: u32) -> Result<String, PortError>;
 
-    /// The stored counts and definition.
-    async fn load(&self) -> Result<ModelState, PortError>;
+    /// Applies `batch` in one atomic step if the partition's cursor is
+    /// `batch.after`: counts, definitions, deletions, dead letters, cursor.
+    async fn apply(&self, partition: u32, batch: &Batch) -> Result<Applied, PortError>;
 
-    /// In one atomic step: acknowledges every entry of the batch and adds to
-    /// the counts (or dead-letters) exactly those whose acknowledgement
-    /// succeeded. Applying the same batch twice counts it once.
-    async fn apply(&self, batch: &ApplyBatch) -> Result<Applied, PortError>;
+    /// A model's stored state, `None` if it does not exist.
+    async fn load(&self, model: &str) -> Result<Option<ModelState>, PortError>;
 }
 
-/// Told about every new state of the counts (the plot renderer listens).
+/// Who owns which partition: instances register as alive and lease
+/// partitions for a time to live.
+#[async_trait]
+pub trait Leases: Send + Sync {
+    /// Registers this instance as alive; the live instances, sorted.
+    async fn heartbeat(&self) -> Result<Vec<String>, PortError>;
+
+    /// Takes partition `partition`'s lease if free, renews it if ours; `true` if ours.
+    async fn acquire(&self, partition: u32) -> Result<bool, PortError>;
+
+    /// Gives the lease up, if ours.
+    async fn release(&self, partition: u32) -> Result<(), PortError>;
+
+    /// Deregisters this instance.
+    async fn leave(&self) -> Result<(), PortError>;
+}
+
+/// A model whose state changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelChange {
+    /// Counts or definition changed.
+    Updated(String),
+    /// Deleted.
+    Deleted(String),
+}
+
+/// Told about every applied change (the plot renderer listens).
 pub trait ModelObserver: Send + Sync {
-    /// The counts changed to `counts`. Must return at once.
-    fn observe(&self, counts: Counts);
+    /// `change` was applied. Must return at once.
+    fn observe(&self, change: ModelChange);
 }
 
-/// What forwarding a channel message did.
+/// What forwarding channel messages did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Forwarded {
     /// Appended to the event log.
@@ -102,8 +123,12 @@ pub trait IngressLog: Send + Sync {
     /// Takes the lease if it is free, renews it if it is ours; `true` if ours.
     async fn acquire(&self) -> Result<bool, PortError>;
 
-    /// Appends the observations, if the lease is still ours (checked atomically).
-    async fn forward(&self, observations: &[Observation]) -> Result<Forwarded, PortError>;
+    /// Appends the observations of each model to its partition's log, if
+    /// the lease is still ours (checked atomically with each append).
+    async fn forward(
+        &self,
+        observations: &[(String, Vec<Observation>)],
+    ) -> Result<Forwarded, PortError>;
 
     /// Dead-letters a bad message, if the lease is still ours.
     async fn dead_letter(&self, reason: &str, raw: &str) -> Result<Forwarded, PortError>;
@@ -112,17 +137,26 @@ pub trait IngressLog: Send + Sync {
     async fn release(&self) -> Result<(), PortError>;
 }
 
-/// A subscription to the legacy pub/sub channel.
+/// A message from the legacy channels: its channel name and payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelMessage {
+    /// `update_model` or `update_model:<name>`.
+    pub channel: String,
+    /// The payload.
+    pub payload: Vec<u8>,
+}
+
+/// A subscription to the legacy pub/sub channels.
 #[async_trait]
 pub trait ChannelMessages: Send {
     /// (Re)connects and subscribes.
     async fn subscribe(&mut self) -> Result<(), PortError>;
 
-    /// The next message's payload; `None` when the connection is gone.
-    async fn next(&mut self) -> Option<Vec<u8>>;
+    /// The next message; `None` when the connection is gone.
+    async fn next(&mut self) -> Option<ChannelMessage>;
 
     /// A message already received, if there is one, without waiting.
-    fn ready(&mut self) -> Option<Vec<u8>>;
+    fn ready(&mut self) -> Option<ChannelMessage>;
 
     /// Stops receiving messages (drops the subscription).
     async fn unsubscribe(&mut self);

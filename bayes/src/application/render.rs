@@ -1,183 +1,191 @@
-//! Drawing the model off the event path: the consumer only replaces the
-//! latest counts in a watch channel (never blocks, never allocates); this
-//! loop draws the latest state at most once per interval, on a blocking
-//! thread, and always draws the final state once the stream goes quiet.
+//! Drawing models off the event path. The consumer only marks a model as
+//! changed (a set insert: never blocks on drawing); this loop draws the
+//! marked models' latest state, at most `per_round` each `interval`, on a
+//! blocking thread, `default` first. A burst for one model is drawn a few
+//! times; 100,000 changed models are drawn at a bounded rate; the final
+//! state of each is always drawn.
 
 use super::plot::PlotData;
-use super::{ModelObserver, PortError};
-use domain::{Counts, ModelDefinition};
-use std::sync::Arc;
+use super::{ModelChange, ModelObserver, PartitionStore, PortError};
+use domain::{Counts, ModelDefinition, ModelState};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// Draws plots and stores them (PNG files, in production).
 pub trait PlotSink: Send + Sync + 'static {
-    /// Draws `plot` and stores it. Called on a blocking thread.
+    /// Draws `plot` of `model` and stores it. Called on a blocking thread.
     ///
     /// # Errors
     /// [`PortError`] if it could not be drawn or stored.
-    fn draw(&self, plot: &PlotData) -> Result<(), PortError>;
+    fn draw(&self, model: &str, plot: &PlotData) -> Result<(), PortError>;
+
+    /// Removes `model`'s plots. Called on a blocking thread.
+    ///
+    /// # Errors
+    /// [`PortError`] if they could not be removed.
+    fn remove(&self, model: &str) -> Result<(), PortError>;
 }
 
-/// The consumer's side of the channel: holds the latest counts.
-pub struct LatestCounts(watch::Sender<Option<Counts>>);
+/// The consumer's side: the set of models changed since they were drawn.
+#[derive(Default)]
+pub struct Changed {
+    models: Mutex<BTreeSet<String>>,
+    wake: Notify,
+}
 
-impl ModelObserver for LatestCounts {
-    fn observe(&self, counts: Counts) {
-        self.0.send_if_modified(|latest| {
-            let changed = *latest != Some(counts);
-            *latest = Some(counts);
-            changed
-        });
+impl ModelObserver for Changed {
+    fn observe(&self, change: ModelChange) {
+        let (ModelChange::Updated(model) | ModelChange::Deleted(model)) = change;
+        let inserted = self
+            .models
+            .lock()
+            .is_ok_and(|mut models| models.insert(model));
+        if inserted {
+            self.wake.notify_one();
+        }
     }
 }
 
-/// Renders the latest counts, coalescing bursts.
+impl Changed {
+    /// Up to `count` changed models, `default` first, removed from the set.
+    fn take(&self, count: usize) -> Vec<String> {
+        let Ok(mut models) = self.models.lock() else {
+            return Vec::new();
+        };
+        let mut taken = Vec::with_capacity(count.min(models.len()));
+        if let Some(default) = models.take("default") {
+            taken.push(default);
+        }
+        while taken.len() < count {
+            let Some(model) = models.pop_first() else {
+                break;
+            };
+            taken.push(model);
+        }
+        taken
+    }
+}
+
+/// Renders changed models, coalescing bursts.
 pub struct RenderLoop {
     sink: Arc<dyn PlotSink>,
-    definition: ModelDefinition,
+    store: Arc<dyn PartitionStore>,
+    defaults: ModelDefinition,
     interval: Duration,
-    latest: watch::Receiver<Option<Counts>>,
+    per_round: usize,
+    changed: Arc<Changed>,
 }
 
 impl RenderLoop {
-    /// A loop drawing with `sink` at most once per `interval`, and the
-    /// observer that feeds it.
+    /// A loop drawing with `sink` at most `per_round` models per `interval`,
+    /// loading their state from `store` (`defaults` for a model not stored
+    /// yet), and the observer that feeds it. `default` is drawn at start.
     pub fn new(
         sink: Arc<dyn PlotSink>,
-        definition: ModelDefinition,
+        store: Arc<dyn PartitionStore>,
+        defaults: ModelDefinition,
         interval: Duration,
-    ) -> (Self, LatestCounts) {
-        let (sender, latest) = watch::channel(None);
+        per_round: usize,
+    ) -> (Self, Arc<Changed>) {
+        let changed = Arc::new(Changed::default());
+        changed.observe(ModelChange::Updated("default".to_owned()));
         let render = Self {
             sink,
-            definition,
+            store,
+            defaults,
             interval,
-            latest,
+            per_round: per_round.max(1),
+            changed: changed.clone(),
         };
-        (render, LatestCounts(sender))
+        (render, changed)
     }
 
-    /// Runs until `shutdown`; draws the latest state once more if it changed
-    /// since the last drawing.
-    pub async fn run(mut self, shutdown: CancellationToken) {
+    /// Runs until `shutdown`; then draws what changed since, once more.
+    pub async fn run(self, shutdown: CancellationToken) {
         loop {
-            tokio::select! {
-                () = shutdown.cancelled() => break,
-                changed = self.latest.changed() => if changed.is_err() { break },
+            let models = self.changed.take(self.per_round);
+            if models.is_empty() {
+                tokio::select! {
+                    () = shutdown.cancelled() => break,
+                    () = self.changed.wake.notified() => continue,
+                }
             }
             let started = Instant::now();
-            self.draw_latest().await;
+            for model in models {
+                self.draw(model).await;
+            }
             let pause = self.interval.saturating_sub(started.elapsed());
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 () = tokio::time::sleep(pause) => {}
             }
         }
-        if self.latest.has_changed().unwrap_or(false) {
-            self.draw_latest().await;
+        for model in self.changed.take(usize::MAX) {
+            self.draw(model).await;
         }
         tracing::info!("renderer stopped");
     }
 
-    async fn draw_latest(&mut self) {
-        let Some(counts) = *self.latest.borrow_and_update() else {
-            return;
+    async fn draw(&self, model: String) {
+        let state = match self.store.load(&model).await {
+            Ok(state) => state,
+            Err(error) => {
+                // Drawn again with its next change; the counts are safe in Redis.
+                tracing::warn!(%error, %model, "cannot load the model to draw it");
+                metrics::counter!("bayes_render_errors_total").increment(1);
+                return;
+            }
         };
-        let (sink, definition) = (self.sink.clone(), self.definition);
+        let state = match state {
+            Some(state) => state,
+            None if model == "default" => ModelState {
+                counts: Counts::ZERO,
+                definition: None,
+            },
+            None => {
+                self.run_blocking(&model, None).await;
+                return;
+            }
+        };
+        let definition = state.definition.unwrap_or(self.defaults);
+        self.run_blocking(&model, Some((definition, state.counts)))
+            .await;
+    }
+
+    /// Draws (or, with `None`, removes) `model`'s plots on a blocking thread.
+    async fn run_blocking(&self, model: &str, state: Option<(ModelDefinition, Counts)>) {
+        let (sink, name) = (self.sink.clone(), model.to_owned());
         let started = Instant::now();
         // Computing and encoding a plot is CPU work: keep it off the runtime's threads.
-        let drawn = tokio::task::spawn_blocking(move || {
-            let plot =
-                PlotData::new(definition, counts).map_err(|e| PortError::Failed(e.to_string()))?;
-            sink.draw(&plot)
+        let done = tokio::task::spawn_blocking(move || match state {
+            Some((definition, counts)) => {
+                let plot = PlotData::new(definition, counts)
+                    .map_err(|e| PortError::Failed(e.to_string()))?;
+                sink.draw(&name, &plot)
+            }
+            None => sink.remove(&name),
         })
         .await;
-        let seconds = started.elapsed().as_secs_f64();
-        match drawn {
+        match done {
             Ok(Ok(())) => {
                 metrics::counter!("bayes_renders_total").increment(1);
-                metrics::histogram!("bayes_render_seconds").record(seconds);
-                tracing::debug!(w = counts.w(), n = counts.n(), seconds, "plot drawn");
+                metrics::histogram!("bayes_render_seconds").record(started.elapsed().as_secs_f64());
+                tracing::debug!(%model, "plot drawn");
             }
             Ok(Err(error)) => {
                 metrics::counter!("bayes_render_errors_total").increment(1);
-                tracing::error!(%error, "cannot draw the plot");
+                tracing::error!(%error, %model, "cannot draw the plot");
             }
             Err(error) => {
                 metrics::counter!("bayes_render_errors_total").increment(1);
-                tracing::error!(%error, "the plot task failed");
+                tracing::error!(%error, %model, "the plot task failed");
             }
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::sync::Mutex;
-
-    #[derive(Default)]
-    struct RecordingSink(Mutex<Vec<Counts>>);
-
-    impl PlotSink for RecordingSink {
-        fn draw(&self, plot: &PlotData) -> Result<(), PortError> {
-            self.0.lock().unwrap().push(plot.counts);
-            Ok(())
-        }
-    }
-
-    #[tokio::test]
-    async fn a_burst_is_drawn_a_few_times_and_the_final_state_always() {
-        let sink = Arc::new(RecordingSink::default());
-        let (render, observer) = RenderLoop::new(
-            sink.clone(),
-            ModelDefinition::default(),
-            Duration::from_millis(50),
-        );
-        let shutdown = CancellationToken::new();
-        let task = tokio::spawn(render.run(shutdown.clone()));
-
-        for n in 1..=100_000u64 {
-            observer.observe(Counts::new(n / 2, n).unwrap());
-            if n % 10_000 == 0 {
-                tokio::task::yield_now().await;
-            }
-        }
-        let last = Counts::new(50_000, 100_000).unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while sink.0.lock().unwrap().last() != Some(&last) {
-            assert!(Instant::now() < deadline, "the final state was never drawn");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        shutdown.cancel();
-        task.await.unwrap();
-
-        let drawn = sink.0.lock().unwrap();
-        assert!(drawn.len() < 20, "{} drawings for one burst", drawn.len());
-    }
-
-    #[tokio::test]
-    async fn the_latest_state_is_drawn_at_shutdown() {
-        let sink = Arc::new(RecordingSink::default());
-        let (render, observer) = RenderLoop::new(
-            sink.clone(),
-            ModelDefinition::default(),
-            Duration::from_secs(3600),
-        );
-        let shutdown = CancellationToken::new();
-        let task = tokio::spawn(render.run(shutdown.clone()));
-        observer.observe(Counts::new(1, 1).unwrap());
-        while sink.0.lock().unwrap().is_empty() {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        observer.observe(Counts::new(1, 2).unwrap());
-        shutdown.cancel();
-        task.await.unwrap();
-        assert_eq!(
-            sink.0.lock().unwrap().last(),
-            Some(&Counts::new(1, 2).unwrap())
-        );
-    }
-}
+mod tests;

@@ -23,6 +23,9 @@ pub enum ApiError {
     /// Redis is away; nothing was stored.
     #[error("Redis is unavailable: {0}")]
     Unavailable(String),
+    /// The write queue is full; nothing was stored.
+    #[error("overloaded: {0}")]
+    Overloaded(String),
     /// Anything else; the cause is logged.
     #[error("internal error: {0}")]
     Internal(String),
@@ -53,6 +56,7 @@ impl From<PortError> for ApiError {
     fn from(error: PortError) -> Self {
         match error {
             PortError::Unavailable(cause) => Self::Unavailable(cause),
+            PortError::Overloaded(cause) => Self::Overloaded(cause),
             PortError::Failed(cause) => Self::Internal(cause),
         }
     }
@@ -65,6 +69,7 @@ impl IntoResponse for ApiError {
             Self::TooLarge(_) => "too_large",
             Self::NotFound(_) => "not_found",
             Self::Unavailable(_) => "unavailable",
+            Self::Overloaded(_) => "overloaded",
             Self::Internal(_) => "internal",
         };
         metrics::counter!("api_errors_total", "kind" => kind).increment(1);
@@ -81,6 +86,16 @@ impl IntoResponse for ApiError {
                     StatusCode::SERVICE_UNAVAILABLE,
                     json!({ "error": "Redis is unavailable; nothing was stored, try again later" }),
                 )
+            }
+            Self::Overloaded(cause) => {
+                tracing::debug!(%cause, "overloaded");
+                let body = json!({ "error": "too many requests are waiting to be written; nothing was stored, retry in a second" });
+                return (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    [(axum::http::header::RETRY_AFTER, "1")],
+                    Json(body),
+                )
+                    .into_response();
             }
             Self::Internal(cause) => {
                 tracing::error!(%cause, "internal error");

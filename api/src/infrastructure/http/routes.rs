@@ -82,9 +82,11 @@ pub struct ErrorBody {
 /// Answer to an accepted observation.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Accepted {
-    /// The event log's id for the entry, `<milliseconds>-<sequence>`.
+    /// The id of the log entry holding it, `<milliseconds>-<sequence>`.
     #[schema(value_type = String, example = "1732000000000-0")]
     pub id: EventId,
+    /// Its index among the entry's trials (one entry holds a group commit).
+    pub index: u64,
     /// The observation stored.
     pub trial: &'static str,
 }
@@ -98,7 +100,7 @@ pub struct Accepted {
     responses(
         (status = 202, description = "Stored in the event log", body = Accepted),
         (status = 400, description = "Not `w` or `l`; nothing stored", body = ErrorBody),
-        (status = 503, description = "Redis unavailable; nothing stored", body = ErrorBody),
+        (status = 503, description = "Redis unavailable, or too many requests waiting (with Retry-After); nothing stored", body = ErrorBody),
     )
 )]
 async fn record_one(
@@ -107,14 +109,15 @@ async fn record_one(
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     let Path(trial) = trial
         .map_err(|e| ApiError::BadRequest(format!("{}; expected \"w\" or \"l\"", e.body_text())))?;
-    let (observation, id) = state.ingest.record(&trial).await?;
+    let (observation, appended) = state.ingest.record(&trial).await?;
     metrics::counter!("api_observations_accepted_total", "trial" => observation.as_str())
         .increment(1);
-    tracing::debug!(id = %id.0, trial = %observation, "observation stored");
+    tracing::debug!(id = %appended.id.0, index = appended.index, trial = %observation, "observation stored");
     Ok((
         StatusCode::ACCEPTED,
         Json(Accepted {
-            id,
+            id: appended.id,
+            index: appended.index,
             trial: observation.as_str(),
         }),
     ))
@@ -142,7 +145,7 @@ enum Trial {
 /// The exact shape `record_batch` accepts, so the document promises no more.
 fn trials_schema() -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
-    let max = crate::startup::MAX_BATCH;
+    let max = crate::application::ingest::MAX_BATCH;
     OneOfBuilder::new()
         .item(
             ObjectBuilder::new()
@@ -180,10 +183,15 @@ pub enum Trials {
 pub struct BatchAccepted {
     /// How many observations were stored.
     pub accepted: usize,
-    /// The id of the first entry.
+    /// The id of the log entry holding them (all in one entry).
+    #[schema(value_type = String)]
+    pub id: EventId,
+    /// The index of the first of them among the entry's trials.
+    pub index: u64,
+    /// The same as `id` (v1 answered one entry per observation).
     #[schema(value_type = String)]
     pub first_id: EventId,
-    /// The id of the last entry.
+    /// The same as `id`.
     #[schema(value_type = String)]
     pub last_id: EventId,
 }
@@ -214,7 +222,7 @@ async fn record_batch(
             e.body_text()
         )),
     })?;
-    let ids = match &batch.trials {
+    let (accepted, appended) = match &batch.trials {
         Trials::Letters(letters) => {
             // The body limit bounds this; `record_all` enforces the batch size.
             // Split on char boundaries so a multi-byte character is reported whole.
@@ -231,17 +239,16 @@ async fn record_batch(
                 .await?
         }
     };
-    let (Some(first_id), Some(last_id)) = (ids.first().cloned(), ids.last().cloned()) else {
-        return Err(ApiError::Internal(
-            "the log returned no ids for a non-empty batch".into(),
-        ));
-    };
+    metrics::counter!("api_observations_accepted_total", "trial" => "batch")
+        .increment(accepted as u64);
     Ok((
         StatusCode::ACCEPTED,
         Json(BatchAccepted {
-            accepted: ids.len(),
-            first_id,
-            last_id,
+            accepted,
+            first_id: appended.id.clone(),
+            last_id: appended.id.clone(),
+            id: appended.id,
+            index: appended.index,
         }),
     ))
 }

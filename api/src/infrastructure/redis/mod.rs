@@ -1,13 +1,14 @@
 //! Redis adapters for the api's ports, on one shared multiplexed connection.
 //!
-//! Every request clones the same `ConnectionManager`, so concurrent requests'
+//! Reads clone the same `ConnectionManager`, so concurrent requests'
 //! commands are written back to back on one socket and their replies read in
-//! order: pipelining without a lock or a connection per request.
+//! order: pipelining without a lock or a connection per request. Writes go
+//! through the group-commit writers, one per partition.
 
-mod event_log;
+mod group_commit;
 mod model_store;
 
-pub use event_log::RedisEventLog;
+pub use group_commit::GroupCommitLog;
 pub use model_store::RedisModelStore;
 
 use crate::application::PortError;

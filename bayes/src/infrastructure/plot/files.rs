@@ -1,6 +1,7 @@
-//! The graphs directory: `posterior.png` (always the latest) and the bounded
-//! `n_{n}_w_{w}.png` snapshots. Every file is written under a temporary name
-//! and renamed into place, so a viewer never sees half a PNG.
+//! The graphs directory: for the model `default`, `posterior.png` (always
+//! the latest) and the bounded `n_{n}_w_{w}.png` snapshots, as the original;
+//! for any other model, `<name>/posterior.png`. Every file is written under
+//! a temporary name and renamed into place, so a viewer never sees half a PNG.
 
 use super::render_png;
 use crate::application::PortError;
@@ -9,7 +10,6 @@ use crate::application::render::PlotSink;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The latest plot's file name.
 pub const LATEST: &str = "posterior.png";
@@ -18,7 +18,6 @@ pub const LATEST: &str = "posterior.png";
 pub struct PngDirectory {
     dir: PathBuf,
     snapshots_keep: usize,
-    temp_counter: AtomicU64,
 }
 
 impl PngDirectory {
@@ -29,33 +28,33 @@ impl PngDirectory {
     /// The I/O error, if the directory cannot be created or written.
     pub fn open(dir: &Path, snapshots_keep: usize) -> std::io::Result<Self> {
         fs::create_dir_all(dir)?;
-        let directory = Self {
+        // Proves the directory writable before any work.
+        tempfile::NamedTempFile::new_in(dir)?;
+        Ok(Self {
             dir: dir.to_owned(),
             snapshots_keep,
-            temp_counter: AtomicU64::new(0),
-        };
-        let probe = directory.temp_path(".probe");
-        fs::write(&probe, b"")?;
-        fs::remove_file(&probe)?;
-        Ok(directory)
+        })
     }
 
-    fn temp_path(&self, name: &str) -> PathBuf {
-        let unique = self.temp_counter.fetch_add(1, Ordering::Relaxed);
-        self.dir
-            .join(format!(".{name}.{}.{unique}.tmp", std::process::id()))
+    /// Writes `bytes` to `dir/name` atomically: a temporary file in the same
+    /// directory (removed if anything fails), then a rename over the old one.
+    fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+        let mut temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(dir)?;
+        temp.write_all(bytes)?;
+        temp.persist(dir.join(name)).map_err(|e| e.error)?;
+        Ok(())
     }
 
-    /// Writes `bytes` to `name` atomically: a temporary file, then a rename.
-    fn write_atomically(&self, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-        let temp = self.temp_path(name);
-        let written = fs::File::create(&temp).and_then(|mut file| file.write_all(bytes));
-        match written.and_then(|()| fs::rename(&temp, self.dir.join(name))) {
-            Ok(()) => Ok(()),
-            Err(error) => {
-                let _ = fs::remove_file(&temp);
-                Err(error)
-            }
+    /// Where `model`'s plots go: the directory itself for `default`.
+    fn model_dir(&self, model: &str) -> PathBuf {
+        if model == "default" {
+            self.dir.clone()
+        } else {
+            // Model names are `[A-Za-z0-9][A-Za-z0-9_.-]*`: no separators, no `..`.
+            self.dir.join(model)
         }
     }
 
@@ -106,18 +105,32 @@ pub fn snapshot_name(n: u64, w: u64) -> String {
 }
 
 impl PlotSink for PngDirectory {
-    fn draw(&self, plot: &PlotData) -> Result<(), PortError> {
+    fn draw(&self, model: &str, plot: &PlotData) -> Result<(), PortError> {
         let png = render_png(plot).map_err(|e| PortError::Failed(e.to_string()))?;
+        let dir = self.model_dir(model);
         let io = |e: std::io::Error| {
-            PortError::Failed(format!("cannot write to {}: {e}", self.dir.display()))
+            PortError::Failed(format!("cannot write to {}: {e}", dir.display()))
         };
-        self.write_atomically(LATEST, &png).map_err(io)?;
-        if self.snapshots_keep > 0 {
-            self.write_atomically(&snapshot_name(plot.counts.n(), plot.counts.w()), &png)
-                .map_err(io)?;
+        fs::create_dir_all(&dir).map_err(io)?;
+        Self::write_atomically(&dir, LATEST, &png).map_err(io)?;
+        if model == "default" && self.snapshots_keep > 0 {
+            let snapshot = snapshot_name(plot.counts.n(), plot.counts.w());
+            Self::write_atomically(&dir, &snapshot, &png).map_err(io)?;
             self.prune_snapshots().map_err(io)?;
         }
         Ok(())
+    }
+
+    fn remove(&self, model: &str) -> Result<(), PortError> {
+        if model == "default" {
+            return Ok(());
+        }
+        match fs::remove_dir_all(self.model_dir(model)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(PortError::Failed(format!(
+                "cannot remove the plots of {model}: {e}"
+            ))),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -143,7 +156,7 @@ mod tests {
     fn the_latest_plot_is_a_real_png_that_is_not_blank() {
         let dir = tempfile::tempdir().unwrap();
         let graphs = PngDirectory::open(dir.path(), 10).unwrap();
-        graphs.draw(&plot(6, 9)).unwrap();
+        graphs.draw("default", &plot(6, 9)).unwrap();
 
         let (width, height, pixels) = decode(&dir.path().join(LATEST));
         assert_eq!((width, height), (900, 600));
@@ -158,7 +171,9 @@ mod tests {
     fn a_narrow_posterior_adds_the_close_up_panel() {
         let dir = tempfile::tempdir().unwrap();
         let graphs = PngDirectory::open(dir.path(), 0).unwrap();
-        graphs.draw(&plot(7_000_000, 10_000_000)).unwrap();
+        graphs
+            .draw("default", &plot(7_000_000, 10_000_000))
+            .unwrap();
         let (width, height, _) = decode(&dir.path().join(LATEST));
         assert_eq!((width, height), (900, 960));
         assert!(
@@ -172,7 +187,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let graphs = PngDirectory::open(dir.path(), 3).unwrap();
         for n in 1..=6u64 {
-            graphs.draw(&plot(n / 2, n)).unwrap();
+            graphs.draw("default", &plot(n / 2, n)).unwrap();
             // Distinct modification times even on coarse file systems.
             std::thread::sleep(std::time::Duration::from_millis(15));
         }
@@ -191,12 +206,12 @@ mod tests {
     fn a_replace_is_atomic_and_leaves_no_temporary_files() {
         let dir = tempfile::tempdir().unwrap();
         let graphs = std::sync::Arc::new(PngDirectory::open(dir.path(), 0).unwrap());
-        graphs.draw(&plot(1, 2)).unwrap();
+        graphs.draw("default", &plot(1, 2)).unwrap();
         let writer = {
             let graphs = graphs.clone();
             std::thread::spawn(move || {
                 for n in 3..40u64 {
-                    graphs.draw(&plot(n / 2, n)).unwrap();
+                    graphs.draw("default", &plot(n / 2, n)).unwrap();
                 }
             })
         };

@@ -1,14 +1,17 @@
-//! The pub/sub side: the forwarding lease, lease-checked appends, and the
-//! channel subscription.
+//! The pub/sub side: the forwarding lease, lease-checked appends to each
+//! model's partition, and the subscription to `<channel>` and `<channel>:*`.
 
 use super::port_error;
-use crate::application::{ChannelMessages, Forwarded, IngressLog, PortError};
+use crate::application::{ChannelMessage, ChannelMessages, Forwarded, IngressLog, PortError};
 use async_trait::async_trait;
 use domain::Observation;
 use futures_util::{FutureExt, StreamExt};
 use platform::RedisKeys;
+use platform::log_entry::{DEFAULT_MODEL, SOURCE, SOURCE_PUBSUB};
+use platform::partition::partition_of;
+use platform::scripts::{LEASE_ACQUIRE, LEASE_APPEND, LEASE_FORWARD, LEASE_RELEASE};
+use redis::Client;
 use redis::aio::{ConnectionManager, PubSubStream};
-use redis::{Client, Script};
 use std::time::Duration;
 
 /// Lease-checked writes to the log and the dead-letter stream.
@@ -19,10 +22,6 @@ pub struct RedisIngressLog {
     lease_ttl: Duration,
     stream_maxlen: u64,
     dead_maxlen: u64,
-    acquire: Script,
-    release: Script,
-    append: Script,
-    forward: Script,
 }
 
 impl RedisIngressLog {
@@ -42,10 +41,6 @@ impl RedisIngressLog {
             lease_ttl,
             stream_maxlen,
             dead_maxlen: dead_maxlen.max(1),
-            acquire: Script::new(include_str!("scripts/lease_acquire.lua")),
-            release: Script::new(include_str!("scripts/lease_release.lua")),
-            append: Script::new(include_str!("scripts/lease_append.lua")),
-            forward: Script::new(include_str!("scripts/lease_forward.lua")),
         }
     }
 
@@ -55,7 +50,7 @@ impl RedisIngressLog {
         maxlen: u64,
         fields: &[(&str, &str)],
     ) -> Result<Forwarded, PortError> {
-        let mut invocation = self.append.prepare_invoke();
+        let mut invocation = LEASE_APPEND.prepare_invoke();
         invocation
             .key(&self.keys.ingress_lease)
             .key(stream)
@@ -79,7 +74,7 @@ impl RedisIngressLog {
 #[async_trait]
 impl IngressLog for RedisIngressLog {
     async fn acquire(&self) -> Result<bool, PortError> {
-        let mut invocation = self.acquire.prepare_invoke();
+        let mut invocation = LEASE_ACQUIRE.prepare_invoke();
         invocation
             .key(&self.keys.ingress_lease)
             .arg(&self.instance)
@@ -91,31 +86,55 @@ impl IngressLog for RedisIngressLog {
         Ok(ours == 1)
     }
 
-    async fn forward(&self, observations: &[Observation]) -> Result<Forwarded, PortError> {
-        let mut invocation = self.forward.prepare_invoke();
-        invocation
-            .key(&self.keys.ingress_lease)
-            .key(&self.keys.events)
-            .arg(&self.instance)
-            .arg(self.stream_maxlen);
-        for observation in observations {
-            invocation.arg(observation.as_str());
+    async fn forward(
+        &self,
+        observations: &[(String, Vec<Observation>)],
+    ) -> Result<Forwarded, PortError> {
+        // One lease-checked append per partition: a script touches one slot.
+        let mut by_partition: Vec<(u32, Vec<(String, String)>)> = Vec::new();
+        for (model, list) in observations {
+            let partition = partition_of(model, self.keys.partition_count());
+            let trials: String = list.iter().map(|o| o.as_str()).collect();
+            let model = if model == DEFAULT_MODEL {
+                String::new()
+            } else {
+                model.clone()
+            };
+            match by_partition.iter_mut().find(|(p, _)| *p == partition) {
+                Some((_, entries)) => entries.push((model, trials)),
+                None => by_partition.push((partition, vec![(model, trials)])),
+            }
         }
-        let appended: i64 = invocation
-            .invoke_async(&mut self.connection.clone())
-            .await
-            .map_err(|e| port_error(&e))?;
-        Ok(if appended > 0 {
-            Forwarded::Appended
-        } else {
-            Forwarded::NotLeader
-        })
+        for (partition, entries) in by_partition {
+            let Some(keys) = self.keys.partition(partition) else {
+                continue;
+            };
+            let mut invocation = LEASE_FORWARD.prepare_invoke();
+            invocation
+                .key(&self.keys.ingress_lease)
+                .key(&keys.events)
+                .arg(&self.instance)
+                .arg(self.stream_maxlen);
+            for (model, trials) in &entries {
+                invocation.arg(model).arg(trials);
+            }
+            let appended: i64 = invocation
+                .invoke_async(&mut self.connection.clone())
+                .await
+                .map_err(|e| port_error(&e))?;
+            if appended == 0 {
+                return Ok(Forwarded::NotLeader);
+            }
+        }
+        Ok(Forwarded::Appended)
     }
 
     async fn dead_letter(&self, reason: &str, raw: &str) -> Result<Forwarded, PortError> {
-        let fields = [("source", "pubsub"), ("reason", reason), ("raw", raw)];
+        let fields = [(SOURCE, SOURCE_PUBSUB), ("reason", reason), ("raw", raw)];
+        // Pub/sub's bad messages go to the first partition's dead letters.
+        let dead = self.keys.partitions()[0].dead.clone();
         let forwarded = self
-            .append_if_leader(&self.keys.dead, self.dead_maxlen, &fields)
+            .append_if_leader(&dead, self.dead_maxlen, &fields)
             .await?;
         Ok(match forwarded {
             Forwarded::Appended => Forwarded::DeadLettered,
@@ -124,7 +143,7 @@ impl IngressLog for RedisIngressLog {
     }
 
     async fn release(&self) -> Result<(), PortError> {
-        let mut invocation = self.release.prepare_invoke();
+        let mut invocation = LEASE_RELEASE.prepare_invoke();
         invocation.key(&self.keys.ingress_lease).arg(&self.instance);
         invocation
             .invoke_async::<i64>(&mut self.connection.clone())
@@ -160,7 +179,9 @@ impl ChannelMessages for RedisChannel {
         self.messages = None;
         let subscribe = async {
             let mut pubsub = self.client.get_async_pubsub().await?;
-            pubsub.subscribe(&self.channel).await?;
+            // One pattern for `<channel>` and `<channel>:<model>`; the
+            // ingress refuses what else `<channel>*` matches.
+            pubsub.psubscribe(format!("{}*", self.channel)).await?;
             Ok::<_, redis::RedisError>(pubsub.into_on_message())
         };
         let messages = tokio::time::timeout(self.timeout, subscribe)
@@ -171,18 +192,25 @@ impl ChannelMessages for RedisChannel {
         Ok(())
     }
 
-    async fn next(&mut self) -> Option<Vec<u8>> {
+    async fn next(&mut self) -> Option<ChannelMessage> {
         let message = self.messages.as_mut()?.next().await?;
-        Some(message.get_payload_bytes().to_vec())
+        Some(channel_message(&message))
     }
 
-    fn ready(&mut self) -> Option<Vec<u8>> {
+    fn ready(&mut self) -> Option<ChannelMessage> {
         let message = self.messages.as_mut()?.next().now_or_never()??;
-        Some(message.get_payload_bytes().to_vec())
+        Some(channel_message(&message))
     }
 
     async fn unsubscribe(&mut self) {
         // Dropping the stream closes its connection, which ends the subscription.
         self.messages = None;
+    }
+}
+
+fn channel_message(message: &redis::Msg) -> ChannelMessage {
+    ChannelMessage {
+        channel: message.get_channel_name().to_owned(),
+        payload: message.get_payload_bytes().to_vec(),
     }
 }

@@ -1,13 +1,15 @@
 //! Redis adapters for the subscriber's ports.
 
-mod event_source;
 mod ingress;
+mod leases;
+mod log_reader;
 mod reply;
-mod repository;
+mod store;
 
-pub use event_source::{EventSourceSettings, RedisEventSource};
 pub use ingress::{RedisChannel, RedisIngressLog};
-pub use repository::RedisModelRepository;
+pub use leases::RedisLeases;
+pub use log_reader::{ReadSettings, RedisLogReaders};
+pub use store::RedisPartitionStore;
 
 use crate::application::PortError;
 

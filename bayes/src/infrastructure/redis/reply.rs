@@ -1,144 +1,197 @@
-//! Decoding stream replies straight from `redis::Value`, moving the bytes
-//! out instead of copying them into maps.
+//! Decoding `XREAD` replies straight from `redis::Value` into a batch,
+//! borrowing the bytes: no per-entry copies, and an entry is printed only
+//! when it is rejected.
 
-use crate::application::batch::Field;
-use crate::application::{PortError, StreamEntry};
+use crate::application::{BatchBuilder, PortError};
+use platform::PartitionKeys;
+use platform::log_entry::{DEFAULT_MODEL, LogEvent, decode};
+use platform::partition::partition_of;
 use redis::Value;
 
 fn unexpected(what: &str, value: &Value) -> PortError {
     PortError::Failed(format!("unexpected {what} in a stream reply: {value:?}"))
 }
 
-/// The entries of an `XREADGROUP` reply for one stream: nil, or `[[key, entries]]`.
-pub(crate) fn xread_entries(value: Value) -> Result<Vec<StreamEntry>, PortError> {
-    match value {
-        Value::Nil => Ok(Vec::new()),
-        Value::Array(streams) => {
-            let mut all = Vec::new();
-            for stream in streams {
-                match stream {
-                    Value::Array(pair) if pair.len() == 2 => {
-                        let mut pair = pair.into_iter();
-                        pair.next();
-                        if let Some(entries_value) = pair.next() {
-                            all.extend(entries(entries_value)?);
-                        }
-                    }
-                    other => return Err(unexpected("stream", &other)),
-                }
-            }
-            Ok(all)
-        }
-        // RESP3 replies are maps of key to entries.
-        Value::Map(streams) => {
-            let mut all = Vec::new();
-            for (_, entries_value) in streams {
-                all.extend(entries(entries_value)?);
-            }
-            Ok(all)
-        }
-        other => Err(unexpected("reply", &other)),
-    }
-}
-
-/// Whether an `XREADGROUP` reply holds nothing: nil, as Redis answers when
-/// there is nothing to read, or an empty list or map.
-pub(crate) fn is_empty_reply(value: &Value) -> bool {
-    match value {
-        Value::Nil => true,
-        Value::Array(items) => items.is_empty(),
-        Value::Map(items) => items.is_empty(),
-        _ => false,
-    }
-}
-
-/// A list of `[id, [field, value, ...]]` entries.
-pub(crate) fn entries(value: Value) -> Result<Vec<StreamEntry>, PortError> {
-    let list = match value {
-        Value::Nil => return Ok(Vec::new()),
-        Value::Array(list) => list,
-        other => return Err(unexpected("entry list", &other)),
+/// Adds the entries of an `XREAD` reply for one stream (nil, `[[key,
+/// entries]]`, or a RESP3 map) to `builder`; an entry for a model of
+/// another partition is rejected (it would be counted where no reader of
+/// that model looks).
+pub(crate) fn add_entries(
+    value: &Value,
+    partition: &PartitionKeys,
+    partitions: u32,
+    builder: &mut BatchBuilder,
+) -> Result<(), PortError> {
+    let entries = match value {
+        Value::Nil => return Ok(()),
+        Value::Array(streams) if streams.is_empty() => return Ok(()),
+        Value::Array(streams) => match streams.first() {
+            Some(Value::Array(pair)) if pair.len() == 2 => &pair[1],
+            other => return Err(unexpected("stream", other.unwrap_or(&Value::Nil))),
+        },
+        Value::Map(streams) => match streams.first() {
+            Some((_, entries)) => entries,
+            None => return Ok(()),
+        },
+        other => return Err(unexpected("reply", other)),
     };
-    let mut out = Vec::with_capacity(list.len());
-    for entry in list {
-        let Value::Array(parts) = entry else {
-            return Err(unexpected("entry", &entry));
-        };
-        let mut parts = parts.into_iter();
-        let id = match parts.next() {
-            Some(Value::BulkString(bytes)) => String::from_utf8(bytes)
-                .map_err(|_| PortError::Failed("non-UTF-8 stream id".into()))?,
-            Some(Value::SimpleString(id)) => id,
-            other => return Err(PortError::Failed(format!("entry without id: {other:?}"))),
-        };
-        let fields = match parts.next() {
-            Some(Value::Array(flat)) => pairs(flat)?,
-            // A pending entry deleted from the stream has no fields left.
-            Some(Value::Nil) | None => Vec::new(),
-            Some(other) => return Err(unexpected("field list", &other)),
-        };
-        out.push(StreamEntry { id, fields });
+    let Value::Array(entries) = entries else {
+        return Err(unexpected("entry list", entries));
+    };
+    for entry in entries {
+        let (id, fields) = entry_parts(entry)?;
+        let event = decode(&fields).and_then(|event| {
+            let home = partition_of(event.model(), partitions);
+            if home == partition.index {
+                Ok(event)
+            } else {
+                Err(misplaced(&event, home, partition.index))
+            }
+        });
+        builder.push(id, event, || printable(&fields));
     }
-    Ok(out)
+    Ok(())
 }
 
-fn pairs(flat: Vec<Value>) -> Result<Vec<Field>, PortError> {
-    let mut fields = Vec::with_capacity(flat.len() / 2);
-    let mut items = flat.into_iter();
-    while let (Some(field), Some(value)) = (items.next(), items.next()) {
-        fields.push((bytes(field)?, bytes(value)?));
-    }
-    Ok(fields)
+fn misplaced(event: &LogEvent<'_>, home: u32, here: u32) -> String {
+    let model = event.model();
+    let shown = if model == DEFAULT_MODEL {
+        "default (no \"model\" field)"
+    } else {
+        model
+    };
+    format!("model {shown} lives in partition {home}, not {here}")
 }
 
-fn bytes(value: Value) -> Result<Vec<u8>, PortError> {
+type Fields<'a> = Vec<(&'a [u8], &'a [u8])>;
+
+fn entry_parts(entry: &Value) -> Result<(&str, Fields<'_>), PortError> {
+    let Value::Array(parts) = entry else {
+        return Err(unexpected("entry", entry));
+    };
+    let id = match parts.first() {
+        Some(Value::BulkString(bytes)) => std::str::from_utf8(bytes)
+            .map_err(|_| PortError::Failed("non-UTF-8 stream id".into()))?,
+        Some(Value::SimpleString(id)) => id.as_str(),
+        other => return Err(PortError::Failed(format!("entry without id: {other:?}"))),
+    };
+    let fields = match parts.get(1) {
+        Some(Value::Array(flat)) => flat
+            .chunks_exact(2)
+            .map(|pair| Ok((bytes(&pair[0])?, bytes(&pair[1])?)))
+            .collect::<Result<Vec<_>, PortError>>()?,
+        Some(Value::Nil) | None => Vec::new(),
+        Some(other) => return Err(unexpected("field list", other)),
+    };
+    Ok((id, fields))
+}
+
+fn bytes(value: &Value) -> Result<&[u8], PortError> {
     match value {
         Value::BulkString(bytes) => Ok(bytes),
-        Value::SimpleString(text) => Ok(text.into_bytes()),
-        Value::Int(i) => Ok(i.to_string().into_bytes()),
-        other => Err(unexpected("field", &other)),
+        Value::SimpleString(text) => Ok(text.as_bytes()),
+        other => Err(unexpected("field", other)),
     }
 }
 
-/// An integer reply.
-pub(crate) fn int(value: &Value) -> Result<i64, PortError> {
-    match value {
-        Value::Int(i) => Ok(*i),
-        other => Err(unexpected("integer", other)),
-    }
+fn printable(fields: &[(&[u8], &[u8])]) -> String {
+    fields
+        .iter()
+        .map(|(f, v)| {
+            format!(
+                "{}={}",
+                String::from_utf8_lossy(f),
+                String::from_utf8_lossy(v)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::application::Op;
+    use platform::RedisKeys;
 
     fn bulk(s: &str) -> Value {
         Value::BulkString(s.as_bytes().to_vec())
     }
 
-    #[test]
-    fn an_xreadgroup_reply_decodes_into_entries() {
-        let reply = Value::Array(vec![Value::Array(vec![
-            bulk("bayes:events"),
-            Value::Array(vec![
+    fn reply(entries: &[(&str, &[&str])]) -> Value {
+        let entries = entries
+            .iter()
+            .map(|(id, fields)| {
                 Value::Array(vec![
-                    bulk("1-0"),
-                    Value::Array(vec![bulk("trial"), bulk("w")]),
-                ]),
-                Value::Array(vec![bulk("1-1"), Value::Nil]),
-            ]),
-        ])]);
-        let entries = xread_entries(reply).unwrap();
-        assert_eq!(entries.len(), 2);
-        assert_eq!(entries[0].id, "1-0");
-        assert_eq!(entries[0].fields, vec![(b"trial".to_vec(), b"w".to_vec())]);
-        assert!(entries[1].fields.is_empty());
-        assert!(xread_entries(Value::Nil).unwrap().is_empty());
+                    bulk(id),
+                    Value::Array(fields.iter().map(|f| bulk(f)).collect()),
+                ])
+            })
+            .collect();
+        Value::Array(vec![Value::Array(vec![
+            bulk("bayes:events"),
+            Value::Array(entries),
+        ])])
+    }
+
+    #[test]
+    fn an_xread_reply_becomes_a_batch() {
+        let keys = RedisKeys::new("bayes", 1);
+        let mut builder = BatchBuilder::new("0-0");
+        let value = reply(&[
+            ("1-0", &["trial", "w"]),
+            ("1-1", &["model", "b", "trials", "wwl"]),
+            ("1-2", &["trial", "x"]),
+        ]);
+        add_entries(&value, &keys.partitions()[0], 1, &mut builder).unwrap();
+        let batch = builder.finish();
+        assert_eq!((batch.entries, batch.last.as_str()), (3, "1-2"));
+        assert_eq!(
+            batch.ops[1],
+            Op::Add {
+                model: "b".into(),
+                wins: 2,
+                trials: 3
+            }
+        );
+        assert_eq!(batch.dead[0].raw, "trial=x");
+        let mut empty = BatchBuilder::new("0-0");
+        add_entries(&Value::Nil, &keys.partitions()[0], 1, &mut empty).unwrap();
+        assert_eq!(empty.entries(), 0);
+    }
+
+    #[test]
+    fn a_model_of_another_partition_is_dead_lettered() {
+        let keys = RedisKeys::new("bayes", 4);
+        let home = partition_of("b", 4);
+        let elsewhere = &keys.partitions()[((home + 1) % 4) as usize];
+        let mut builder = BatchBuilder::new("0-0");
+        add_entries(
+            &reply(&[("1-0", &["model", "b", "trial", "w"])]),
+            elsewhere,
+            4,
+            &mut builder,
+        )
+        .unwrap();
+        let batch = builder.finish();
+        assert!(
+            batch.dead[0]
+                .reason
+                .contains(&format!("lives in partition {home}")),
+            "{:?}",
+            batch.dead
+        );
     }
 
     #[test]
     fn a_malformed_reply_is_an_error_not_a_panic() {
-        assert!(xread_entries(Value::Int(3)).is_err());
-        assert!(entries(Value::Array(vec![Value::Int(1)])).is_err());
+        let keys = RedisKeys::new("bayes", 1);
+        let mut builder = BatchBuilder::new("0-0");
+        assert!(add_entries(&Value::Int(3), &keys.partitions()[0], 1, &mut builder).is_err());
+        let bad = Value::Array(vec![Value::Array(vec![
+            bulk("k"),
+            Value::Array(vec![Value::Int(1)]),
+        ])]);
+        assert!(add_entries(&bad, &keys.partitions()[0], 1, &mut builder).is_err());
     }
 }

@@ -1,4 +1,5 @@
--- Takes the pub/sub forwarding lease if free, renews it if ours. 1 if ours.
+-- Takes a lease (the pub/sub forwarding lease, a partition's ownership) if
+-- free, renews it if ours. 1 if ours.
 -- KEYS[1] lease; ARGV[1] instance id, ARGV[2] ttl ms
 local holder = redis.call('GET', KEYS[1])
 if holder == ARGV[1] then

@@ -1,0 +1,99 @@
+//! Partition ownership in Redis: a registry of live instances and a lease
+//! per partition, both with a time to live.
+
+use super::port_error;
+use crate::application::{Leases, PortError};
+use platform::RedisKeys;
+use platform::scripts::{HEARTBEAT, LEASE_ACQUIRE, LEASE_RELEASE};
+use redis::aio::ConnectionManager;
+use std::time::Duration;
+
+/// The leases of `instance`, held for `ttl` per renewal.
+pub struct RedisLeases {
+    connection: ConnectionManager,
+    keys: RedisKeys,
+    instance: String,
+    ttl: Duration,
+}
+
+impl RedisLeases {
+    /// Leases for `instance` on the shared connection.
+    pub fn new(
+        connection: ConnectionManager,
+        keys: RedisKeys,
+        instance: String,
+        ttl: Duration,
+    ) -> Self {
+        Self {
+            connection,
+            keys,
+            instance,
+            ttl,
+        }
+    }
+
+    fn owner_key(&self, partition: u32) -> Result<&str, PortError> {
+        self.keys
+            .partition(partition)
+            .map(|keys| keys.owner.as_str())
+            .ok_or_else(|| PortError::Failed(format!("no partition {partition}")))
+    }
+}
+
+#[async_trait::async_trait]
+impl Leases for RedisLeases {
+    async fn heartbeat(&self) -> Result<Vec<String>, PortError> {
+        let mut connection = self.connection.clone();
+        let mut invocation = HEARTBEAT.prepare_invoke();
+        invocation
+            .key(&self.keys.instances)
+            .arg(&self.instance)
+            .arg(self.ttl.as_millis() as u64);
+        invocation
+            .invoke_async::<u64>(&mut connection)
+            .await
+            .map_err(|e| port_error(&e))?;
+        redis::cmd("ZRANGE")
+            .arg(&self.keys.instances)
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| port_error(&e))
+    }
+
+    async fn acquire(&self, partition: u32) -> Result<bool, PortError> {
+        let mut invocation = LEASE_ACQUIRE.prepare_invoke();
+        invocation
+            .key(self.owner_key(partition)?)
+            .arg(&self.instance)
+            .arg(self.ttl.as_millis() as u64);
+        let ours: i64 = invocation
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(|e| port_error(&e))?;
+        Ok(ours == 1)
+    }
+
+    async fn release(&self, partition: u32) -> Result<(), PortError> {
+        let mut invocation = LEASE_RELEASE.prepare_invoke();
+        invocation
+            .key(self.owner_key(partition)?)
+            .arg(&self.instance);
+        invocation
+            .invoke_async::<i64>(&mut self.connection.clone())
+            .await
+            .map(drop)
+            .map_err(|e| port_error(&e))
+    }
+
+    async fn leave(&self) -> Result<(), PortError> {
+        redis::cmd("ZREM")
+            .arg(&self.keys.instances)
+            .arg(&self.instance)
+            .query_async::<i64>(&mut self.connection.clone())
+            .await
+            .map(drop)
+            .map_err(|e| port_error(&e))
+    }
+}

@@ -1,0 +1,176 @@
+//! The partitions' state in Redis: cursors, model hashes, the apply script.
+
+use super::port_error;
+use crate::application::{Applied, Batch, Op, PartitionStore, PortError};
+use domain::{ModelDefinition, ModelName, ModelState};
+use platform::keys::CONSUMER_GROUP;
+use platform::scripts::{APPLY, INIT_PARTITION};
+use platform::stored_model::{FIELDS, decode};
+use platform::{PartitionKeys, RedisKeys};
+use redis::Value;
+use redis::aio::ConnectionManager;
+
+/// Most v1 pending entries taken over per script call.
+const UPGRADE_BATCH: usize = 1_000;
+
+/// Cursors and models, applied to by `apply.lua`.
+pub struct RedisPartitionStore {
+    connection: ConnectionManager,
+    keys: RedisKeys,
+    /// Who applies: the cursor records it, so a resent apply is told apart.
+    applier: String,
+    defaults: ModelDefinition,
+    dead_maxlen: u64,
+}
+
+impl RedisPartitionStore {
+    /// A store on the shared connection; models first observed get
+    /// `defaults`; dead letters are trimmed to about `dead_maxlen`.
+    pub fn new(
+        connection: ConnectionManager,
+        keys: RedisKeys,
+        applier: String,
+        defaults: ModelDefinition,
+        dead_maxlen: u64,
+    ) -> Self {
+        Self {
+            connection,
+            keys,
+            applier,
+            defaults,
+            dead_maxlen: dead_maxlen.max(1),
+        }
+    }
+
+    fn partition(&self, partition: u32) -> Result<&PartitionKeys, PortError> {
+        self.keys
+            .partition(partition)
+            .ok_or_else(|| PortError::Failed(format!("no partition {partition}")))
+    }
+
+    /// One step of the start: `true` once the partition is ready.
+    async fn init_step(&self, keys: &PartitionKeys) -> Result<bool, PortError> {
+        let mut invocation = INIT_PARTITION.prepare_invoke();
+        invocation
+            .key(&keys.cursor)
+            .key(&keys.events)
+            .key(&keys.dead)
+            .key(&keys.models)
+            .key(keys.model_key("default"))
+            .arg(CONSUMER_GROUP)
+            .arg(UPGRADE_BATCH)
+            .arg(self.dead_maxlen)
+            .arg(self.defaults.prior.to_string())
+            .arg(self.defaults.grid.points());
+        let (state, counted, lost): (String, u64, u64) = invocation
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(|e| port_error(&e))?;
+        if state == "pending" {
+            tracing::info!(
+                partition = keys.index,
+                counted,
+                lost,
+                "took over entries a v1 consumer left unacknowledged: counted once"
+            );
+        }
+        Ok(state == "ready")
+    }
+}
+
+#[async_trait::async_trait]
+impl PartitionStore for RedisPartitionStore {
+    async fn open(&self, partition: u32) -> Result<String, PortError> {
+        let keys = self.partition(partition)?;
+        while !self.init_step(keys).await? {}
+        let cursor: Option<String> = redis::cmd("HGET")
+            .arg(&keys.cursor)
+            .arg("id")
+            .query_async(&mut self.connection.clone())
+            .await
+            .map_err(|e| port_error(&e))?;
+        cursor
+            .ok_or_else(|| PortError::Failed(format!("{} has no id after its start", keys.cursor)))
+    }
+
+    async fn apply(&self, partition: u32, batch: &Batch) -> Result<Applied, PortError> {
+        let keys = self.partition(partition)?;
+        let mut invocation = APPLY.prepare_invoke();
+        invocation
+            .key(&keys.cursor)
+            .key(&keys.events)
+            .key(&keys.dead)
+            .key(&keys.models);
+        for op in &batch.ops {
+            invocation.key(keys.model_key(op.model()));
+        }
+        invocation
+            .arg(&batch.after)
+            .arg(&batch.last)
+            .arg(batch.entries)
+            .arg(&self.applier)
+            .arg(CONSUMER_GROUP)
+            .arg(self.dead_maxlen)
+            .arg(self.defaults.prior.to_string())
+            .arg(self.defaults.grid.points())
+            .arg(batch.ops.len())
+            .arg(batch.dead.len());
+        for op in &batch.ops {
+            match op {
+                Op::Add {
+                    model,
+                    wins,
+                    trials,
+                } => invocation.arg("a").arg(model).arg(wins).arg(trials),
+                Op::Define { model, definition } => invocation
+                    .arg("d")
+                    .arg(model)
+                    .arg(definition.prior.to_string())
+                    .arg(definition.grid.points()),
+                Op::Delete { model } => invocation.arg("x").arg(model).arg("").arg(""),
+            };
+        }
+        for dead in &batch.dead {
+            invocation.arg(&dead.id).arg(&dead.reason).arg(&dead.raw);
+        }
+        let reply: Vec<Value> = invocation
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(|e| port_error(&e))?;
+        outcome(&reply)
+    }
+
+    async fn load(&self, model: &str) -> Result<Option<ModelState>, PortError> {
+        let name = ModelName::parse(model).map_err(|e| PortError::Failed(e.to_string()))?;
+        let values: [Option<String>; 4] = redis::cmd("HMGET")
+            .arg(self.keys.model(&name))
+            .arg(&FIELDS)
+            .query_async(&mut self.connection.clone())
+            .await
+            .map_err(|e| port_error(&e))?;
+        if values.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        decode(values)
+            .map(Some)
+            .map_err(|e| PortError::Failed(e.to_string()))
+    }
+}
+
+fn outcome(reply: &[Value]) -> Result<Applied, PortError> {
+    let text = |value: Option<&Value>| match value {
+        Some(Value::BulkString(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
+        Some(Value::SimpleString(text)) => text.clone(),
+        _ => String::new(),
+    };
+    match text(reply.first()).as_str() {
+        "applied" => Ok(Applied::Applied),
+        "replayed" => Ok(Applied::Replayed),
+        "fenced" => Ok(Applied::Fenced {
+            cursor: text(reply.get(1)),
+        }),
+        other => Err(PortError::Failed(format!(
+            "unexpected apply reply {other:?}"
+        ))),
+    }
+}

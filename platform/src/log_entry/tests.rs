@@ -1,0 +1,140 @@
+use super::*;
+use proptest::prelude::*;
+
+fn fields(pairs: &[(&str, &[u8])]) -> Vec<(Vec<u8>, Vec<u8>)> {
+    pairs
+        .iter()
+        .map(|(f, v)| (f.as_bytes().to_vec(), v.to_vec()))
+        .collect()
+}
+
+fn event(pairs: &[(&str, &[u8])]) -> Result<String, String> {
+    decode(&fields(pairs)).map(|e| format!("{e:?}"))
+}
+
+#[test]
+fn one_trial_is_one_observation_for_default() {
+    let f = fields(&[("trial", b"w"), ("source", b"pubsub")]);
+    assert_eq!(
+        decode(&f),
+        Ok(LogEvent::Observed {
+            model: "default",
+            wins: 1,
+            trials: 1
+        })
+    );
+}
+
+#[test]
+fn a_group_commit_counts_its_trials_for_its_model() {
+    let f = fields(&[("model", b"b"), ("trials", b"wlwwl")]);
+    assert_eq!(
+        decode(&f),
+        Ok(LogEvent::Observed {
+            model: "b",
+            wins: 3,
+            trials: 5
+        })
+    );
+}
+
+#[test]
+fn definitions_and_deletions_decode() {
+    let f = fields(&[
+        ("model", b"b"),
+        ("op", b"define"),
+        ("prior", b"beta:2,5"),
+        ("grid_points", b"1001"),
+    ]);
+    let LogEvent::Defined { model, definition } = decode(&f).unwrap() else {
+        panic!("not a definition");
+    };
+    assert_eq!((model, definition.grid.points()), ("b", 1001));
+    let f = fields(&[("model", b"b"), ("op", b"delete")]);
+    assert_eq!(decode(&f), Ok(LogEvent::Deleted { model: "b" }));
+}
+
+#[test]
+fn malformed_entries_are_refused_with_a_reason() {
+    let cases: [(&[(&str, &[u8])], &str); 12] = [
+        (&[("trial", b"x")], "invalid trial \"x\""),
+        (&[("trial", b"W")], "invalid trial \"W\""),
+        (&[("trials", b"wlx")], "\"trials\" holds 'x' at byte 2"),
+        (&[("trials", b"")], "empty \"trials\""),
+        (&[("other", b"w")], "unknown field \"other\""),
+        (&[], "no \"trial\", \"trials\" or \"op\" field"),
+        (
+            &[("trial", b"w"), ("trial", b"l")],
+            "more than one \"trial\"",
+        ),
+        (&[("trial", b"w"), ("trials", b"l")], "more than one of"),
+        (&[("trial", b"w"), ("model", b"a/b")], "invalid model name"),
+        (&[("op", b"drop")], "unknown op \"drop\""),
+        (
+            &[
+                ("op", b"define"),
+                ("prior", b"beta:0,1"),
+                ("grid_points", b"9"),
+            ],
+            "Beta shapes",
+        ),
+        (
+            &[
+                ("op", b"define"),
+                ("prior", b"beta:2,2"),
+                ("grid_points", b"2"),
+            ],
+            "no mass",
+        ),
+    ];
+    for (pairs, expected) in cases {
+        let error = event(pairs).expect_err(expected);
+        assert!(error.contains(expected), "{error} lacks {expected}");
+    }
+}
+
+#[test]
+fn the_writers_fields_decode_back() {
+    let model = "exp-1.b";
+    let entry: Vec<(Vec<u8>, Vec<u8>)> = observations_fields(model, "wwl")
+        .into_iter()
+        .map(|(f, v)| (f.as_bytes().to_vec(), v.as_bytes().to_vec()))
+        .collect();
+    assert_eq!(
+        decode(&entry),
+        Ok(LogEvent::Observed {
+            model,
+            wins: 2,
+            trials: 3
+        })
+    );
+    assert_eq!(observations_fields("default", "w"), [(TRIALS, "w")]);
+    let definition = ModelDefinition::default();
+    let entry: Vec<(String, String)> = definition_fields(model, definition)
+        .into_iter()
+        .map(|(f, v)| (f.to_owned(), v))
+        .collect();
+    assert_eq!(decode(&entry), Ok(LogEvent::Defined { model, definition }));
+}
+
+proptest! {
+    /// Arbitrary field/value bytes never panic, and an entry counts only
+    /// when it is exactly one of the documented shapes.
+    #[test]
+    fn arbitrary_entries_decode_without_panic(
+        raw in proptest::collection::vec(
+            (
+                prop_oneof![Just(b"trial".to_vec()), Just(b"trials".to_vec()), Just(b"model".to_vec()), proptest::collection::vec(any::<u8>(), 0..8)],
+                prop_oneof![Just(b"w".to_vec()), Just(b"l".to_vec()), Just(b"wl".to_vec()), proptest::collection::vec(any::<u8>(), 0..40)],
+            ),
+            0..4,
+        )
+    ) {
+        if let Ok(LogEvent::Observed { wins, trials, .. }) = decode(&raw) {
+            prop_assert!(wins <= trials && trials >= 1);
+            let counted: Vec<_> = raw.iter().filter(|(f, _)| f == b"trial" || f == b"trials").collect();
+            prop_assert_eq!(counted.len(), 1);
+            prop_assert!(counted[0].1.iter().all(|b| *b == b'w' || *b == b'l'));
+        }
+    }
+}

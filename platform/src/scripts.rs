@@ -1,0 +1,40 @@
+//! Every Lua script the services run, one file each under `scripts/`, so
+//! the Redis contract is read in one place. Each is loaded once and run by
+//! its SHA (`EVALSHA`, falling back to `EVAL` after a Redis restart).
+
+use redis::Script;
+use std::sync::LazyLock;
+
+macro_rules! scripts {
+    ($($(#[$doc:meta])* $name:ident => $file:literal;)*) => {
+        $(
+            $(#[$doc])*
+            pub static $name: LazyLock<Script> =
+                LazyLock::new(|| Script::new(include_str!(concat!("scripts/", $file))));
+        )*
+    };
+}
+
+scripts! {
+    /// Applies a batch of a partition's log, fenced by its cursor.
+    APPLY => "apply.lua";
+    /// Counts entries retention trimmed before they were applied.
+    LOSS_CHECK => "loss_check.lua";
+    /// Prepares a partition's cursor, taking over a v1 consumer group.
+    INIT_PARTITION => "init_partition.lua";
+    /// Takes or renews a lease.
+    LEASE_ACQUIRE => "lease_acquire.lua";
+    /// Gives a lease up if it is ours.
+    LEASE_RELEASE => "lease_release.lua";
+    /// Appends to a stream while holding a lease.
+    LEASE_APPEND => "lease_append.lua";
+    /// Appends forwarded pub/sub observations while holding the lease.
+    LEASE_FORWARD => "lease_forward.lua";
+    /// Registers a live bayes instance; answers how many are alive.
+    HEARTBEAT => "heartbeat.lua";
+}
+
+/// The source of [`LOSS_CHECK`], for a `MULTI` that runs it with `EVAL`
+/// beside a plain `XREAD` (a script's reply would be converted to Lua and
+/// back, which doubled the read's cost).
+pub const LOSS_CHECK_SOURCE: &str = include_str!("scripts/loss_check.lua");
