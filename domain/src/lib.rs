@@ -8,8 +8,10 @@
 
 mod beta;
 mod counts;
+mod event;
 mod grid;
 mod model;
+mod model_name;
 mod observation;
 mod posterior;
 mod prior;
@@ -17,8 +19,10 @@ mod summary;
 
 pub use beta::BetaPosterior;
 pub use counts::{Counts, CountsError};
+pub use event::ModelEvent;
 pub use grid::{Grid, GridError};
 pub use model::{ModelDefinition, ModelState};
+pub use model_name::{ModelName, ModelNameError};
 pub use observation::{Observation, ObservationError};
 pub use posterior::{Interval, Posterior, PosteriorError};
 pub use prior::{Prior, PriorError};
