@@ -192,7 +192,7 @@ async fn metrics_move_with_observations() {
         (metric(bayes, "bayes_observations_applied_total").await == 3.0).then_some(())
     })
     .await;
-    assert!(metric(bayes, "bayes_apply_lag_seconds_count").await >= 3.0);
+    assert!(metric(bayes, "bayes_apply_lag_seconds_count").await >= 1.0);
     eventually("a render to be counted", SETTLE, || async {
         (metric(bayes, "bayes_renders_total").await >= 1.0).then_some(())
     })

@@ -47,6 +47,7 @@ async fn a_202_carries_the_id_of_the_stored_entry() {
     let body: Value = response.json().await.unwrap();
     let id = body["id"].as_str().expect("id").to_owned();
     assert_eq!(body["trial"], "l");
+    assert_eq!(body["index"], 0, "alone in its group commit");
 
     let mut connection = app.redis.connection().await;
     let entries: redis::streams::StreamRangeReply = connection
@@ -54,7 +55,7 @@ async fn a_202_carries_the_id_of_the_stored_entry() {
         .await
         .unwrap();
     assert_eq!(entries.ids.len(), 1);
-    assert_eq!(entries.ids[0].get::<String>("trial").as_deref(), Some("l"));
+    assert_eq!(entries.ids[0].get::<String>("trials").as_deref(), Some("l"));
 }
 
 #[tokio::test]

@@ -40,11 +40,8 @@ async fn soak_under_steady_load_memory_is_flat_nothing_piles_up_no_errors() {
     let started = tokio::time::Instant::now();
     while started.elapsed() < duration {
         tokio::time::sleep(Duration::from_secs(5)).await;
-        let pending: redis::streams::StreamPendingReply = connection
-            .xpending(app.key("events"), "bayes")
-            .await
-            .unwrap();
-        samples.push((app.api.rss_mb(), app.bayes[0].rss_mb(), pending.count()));
+        let lag = app.group_lag().await.0.unwrap_or(u64::MAX);
+        samples.push((app.api.rss_mb(), app.bayes[0].rss_mb(), lag as usize));
     }
     let (w, n, refused) = load.await.unwrap();
     assert_eq!(refused, 0, "every request was accepted");

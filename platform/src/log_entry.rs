@@ -8,8 +8,9 @@
 //! - a definition: `op` = `define`, `prior`, `grid_points`;
 //! - a deletion: `op` = `delete`.
 //!
-//! Each may carry `model` (absent: `default`) and `source` (informational,
-//! e.g. `pubsub`). Anything else is dead-lettered with its reason.
+//! Each may carry `model` (absent: `default`), `source` (informational, e.g.
+//! `pubsub`) and other metadata fields, which are ignored. An entry of none
+//! of these shapes is dead-lettered with its reason.
 
 pub use domain::ModelEvent as LogEvent;
 use domain::{Grid, ModelDefinition, ModelName, Prior};
@@ -57,13 +58,9 @@ where
             b"op" => &mut parts.op,
             b"prior" => &mut parts.prior,
             b"grid_points" => &mut parts.grid_points,
-            b"source" => continue,
-            other => {
-                return Err(format!(
-                    "unknown field {:?}",
-                    String::from_utf8_lossy(other)
-                ));
-            }
+            // Other fields are metadata (`source`, or a producer's own):
+            // kept in the log, ignored here.
+            _ => continue,
         };
         if slot.replace(value).is_some() {
             return Err(format!(

@@ -78,8 +78,6 @@ impl TestAppBuilder {
             ("REDIS_CHANNEL".to_owned(), channel.clone()),
             ("GRAPHS_DIR".to_owned(), graphs.path().display().to_string()),
             ("API_ADDR".to_owned(), api_addr.clone()),
-            ("CLAIM_IDLE_MS".to_owned(), "1000".to_owned()),
-            ("CLAIM_INTERVAL_MS".to_owned(), "300".to_owned()),
             ("LEASE_TTL_MS".to_owned(), "1500".to_owned()),
             ("BLOCK_MS".to_owned(), "200".to_owned()),
             ("RENDER_INTERVAL_MS".to_owned(), "200".to_owned()),
@@ -204,19 +202,19 @@ impl TestApp {
         .await
     }
 
-    /// Waits until something is subscribed to the pub/sub channel.
+    /// Waits until something is subscribed to the pub/sub channels (bayes
+    /// subscribes to the pattern `<channel>*`).
     pub async fn wait_for_subscriber(&self) {
         let mut connection = self.redis.connection().await;
         eventually("a subscriber on the channel", SETTLE, || {
             let mut connection = connection.clone();
             async move {
-                let counts: Vec<(String, u64)> = redis::cmd("PUBSUB")
-                    .arg("NUMSUB")
-                    .arg(&self.channel)
+                let patterns: u64 = redis::cmd("PUBSUB")
+                    .arg("NUMPAT")
                     .query_async(&mut connection)
                     .await
                     .ok()?;
-                (counts.first().map(|(_, n)| *n) == Some(1)).then_some(())
+                (patterns == 1).then_some(())
             }
         })
         .await;
@@ -269,6 +267,85 @@ impl TestApp {
             .expect("XLEN events")
     }
 
+    /// Observations the event log holds now: one per `trial` entry, one per
+    /// letter of a `trials` entry (a group commit).
+    pub async fn log_observations(&self) -> u64 {
+        let mut connection = self.redis.connection().await;
+        let reply: redis::streams::StreamRangeReply = connection
+            .xrange_all(self.key("events"))
+            .await
+            .expect("XRANGE events");
+        reply
+            .ids
+            .iter()
+            .map(|entry| {
+                let trials = entry
+                    .get::<String>("trials")
+                    .or_else(|| entry.get::<String>("trial"))
+                    .unwrap_or_default();
+                trials.bytes().filter(|b| *b == b'w' || *b == b'l').count() as u64
+            })
+            .sum()
+    }
+
+    /// A field of the partition's cursor hash (`id`, `read`, `lost`), 0 when absent.
+    pub async fn cursor_field(&self, field: &str) -> u64 {
+        let mut connection = self.redis.connection().await;
+        let value: Option<u64> = connection
+            .hget(self.key("cursor"), field)
+            .await
+            .expect("HGET cursor");
+        value.unwrap_or(0)
+    }
+
+    /// What `XINFO STREAM` says of the log: `(entries-added, length)`.
+    pub async fn log_info(&self) -> (u64, u64) {
+        let mut connection = self.redis.connection().await;
+        let info: redis::streams::StreamInfoStreamReply = connection
+            .xinfo_stream(self.key("events"))
+            .await
+            .expect("XINFO STREAM");
+        let added: u64 = redis::cmd("XINFO")
+            .arg("STREAM")
+            .arg(self.key("events"))
+            .query_async::<std::collections::HashMap<String, redis::Value>>(&mut connection)
+            .await
+            .ok()
+            .and_then(|map| {
+                map.get("entries-added")
+                    .and_then(|v| redis::from_redis_value::<u64>(v.clone()).ok())
+            })
+            .expect("entries-added");
+        (added, info.length as u64)
+    }
+
+    /// The consumer group `bayes`'s lag as `XINFO GROUPS` reports it (the
+    /// cursor moves the group), and its pending count (always 0 in v2).
+    pub async fn group_lag(&self) -> (Option<u64>, u64) {
+        let mut connection = self.redis.connection().await;
+        let groups: Vec<std::collections::HashMap<String, redis::Value>> = redis::cmd("XINFO")
+            .arg("GROUPS")
+            .arg(self.key("events"))
+            .query_async(&mut connection)
+            .await
+            .expect("XINFO GROUPS");
+        let group = groups
+            .into_iter()
+            .find(|g| {
+                g.get("name")
+                    .and_then(|v| redis::from_redis_value::<String>(v.clone()).ok())
+                    .as_deref()
+                    == Some("bayes")
+            })
+            .expect("the group bayes exists");
+        let number = |key: &str| {
+            group
+                .get(key)
+                .and_then(|v| redis::from_redis_value::<u64>(v.clone()).ok())
+        };
+        (number("lag"), number("pending").unwrap_or(0))
+    }
+
     /// A field of the model hash, 0 when absent.
     pub async fn model_field(&self, field: &str) -> u64 {
         let mut connection = self.redis.connection().await;
@@ -279,19 +356,19 @@ impl TestApp {
         value.unwrap_or(0)
     }
 
-    /// Waits until the stored `n` stops changing and equals the log length;
-    /// returns `(w, n)`. For drills where some requests may have been stored
-    /// without their answer arriving.
+    /// Waits until the stored `n` equals the observations the log holds;
+    /// returns `(w, n)`. For drills where some requests may have been
+    /// stored without their answer arriving.
     pub async fn wait_until_log_applied(&self) -> (u64, u64) {
-        eventually("every logged entry applied", SETTLE, || async {
-            let length = self.log_length().await;
+        eventually("every logged observation applied", SETTLE, || async {
+            let logged = self.log_observations().await;
             let counts = self.counts().await;
             assert!(
-                counts.1 <= length,
-                "counted {} entries of a {length}-entry log",
+                counts.1 <= logged,
+                "counted {} observations of a log holding {logged}",
                 counts.1
             );
-            (counts.1 == length).then_some(counts)
+            (counts.1 == logged).then_some(counts)
         })
         .await
     }

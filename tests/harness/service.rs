@@ -56,14 +56,18 @@ impl Service {
     }
 
     /// Resident memory in MB, from /proc.
+    /// Panics when it cannot be read: a memory check that measured nothing
+    /// must fail, not pass.
     pub fn rss_mb(&self) -> f64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
-        status
+        let path = format!("/proc/{}/status", self.pid());
+        let status = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {path} to measure RSS: {e}"));
+        let kb = status
             .lines()
             .find_map(|line| line.strip_prefix("VmRSS:"))
             .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
+            .unwrap_or_else(|| panic!("{path} has no VmRSS line"));
+        kb / 1024.0
     }
 
     /// SIGKILL: no chance to clean up, as in a crash.

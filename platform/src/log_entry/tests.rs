@@ -26,6 +26,19 @@ fn one_trial_is_one_observation_for_default() {
 }
 
 #[test]
+fn other_fields_are_metadata() {
+    let f = fields(&[("trial", b"l"), ("note", b"from the import")]);
+    assert_eq!(
+        decode(&f),
+        Ok(LogEvent::Observed {
+            model: "default",
+            wins: 0,
+            trials: 1
+        })
+    );
+}
+
+#[test]
 fn a_group_commit_counts_its_trials_for_its_model() {
     let f = fields(&[("model", b"b"), ("trials", b"wlwwl")]);
     assert_eq!(
@@ -56,13 +69,15 @@ fn definitions_and_deletions_decode() {
 
 #[test]
 fn malformed_entries_are_refused_with_a_reason() {
-    let cases: [(&[(&str, &[u8])], &str); 12] = [
+    let cases: [(&[(&str, &[u8])], &str); 11] = [
         (&[("trial", b"x")], "invalid trial \"x\""),
         (&[("trial", b"W")], "invalid trial \"W\""),
         (&[("trials", b"wlx")], "\"trials\" holds 'x' at byte 2"),
         (&[("trials", b"")], "empty \"trials\""),
-        (&[("other", b"w")], "unknown field \"other\""),
-        (&[], "no \"trial\", \"trials\" or \"op\" field"),
+        (
+            &[("other", b"w")],
+            "no \"trial\", \"trials\" or \"op\" field",
+        ),
         (
             &[("trial", b"w"), ("trial", b"l")],
             "more than one \"trial\"",

@@ -53,13 +53,16 @@ impl Leases for RedisLeases {
             .invoke_async::<u64>(&mut connection)
             .await
             .map_err(|e| port_error(&e))?;
-        redis::cmd("ZRANGE")
+        let mut alive: Vec<String> = redis::cmd("ZRANGE")
             .arg(&self.keys.instances)
             .arg(0)
             .arg(-1)
             .query_async(&mut connection)
             .await
-            .map_err(|e| port_error(&e))
+            .map_err(|e| port_error(&e))?;
+        // By name: every instance must see the same order to agree on shares.
+        alive.sort();
+        Ok(alive)
     }
 
     async fn acquire(&self, partition: u32) -> Result<bool, PortError> {
