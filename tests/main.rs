@@ -7,11 +7,14 @@
 
 mod harness;
 
+mod apply_script;
 mod bad_input;
 mod delivery;
 mod drills;
 mod graphs;
 mod operations;
 mod outages;
+mod partitions;
 mod pipeline;
+mod redis_access;
 mod soak;

@@ -8,10 +8,13 @@ use std::future::Future;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+/// What a task returns.
+type Handle = JoinHandle<anyhow::Result<()>>;
+
 /// A named task.
 pub struct Task {
     name: &'static str,
-    handle: JoinHandle<anyhow::Result<()>>,
+    handle: Handle,
 }
 
 impl Task {
@@ -45,7 +48,7 @@ pub async fn supervise(
     stages: Vec<Stage>,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let mut slots: Vec<(usize, &'static str, Option<JoinHandle<anyhow::Result<()>>>)> = Vec::new();
+    let mut slots: Vec<(usize, &'static str, Option<Handle>)> = Vec::new();
     let mut tokens = Vec::new();
     for (stage, Stage { stop, tasks }) in stages.into_iter().enumerate() {
         tokens.push(stop);

@@ -4,6 +4,7 @@
 mod app;
 mod load;
 mod redis_server;
+mod redis_view;
 mod service;
 mod wait;
 

@@ -4,7 +4,7 @@
 
 use super::*;
 use async_trait::async_trait;
-use domain::{Counts, ModelDefinition, ModelEvent, ModelState, Observation};
+use domain::{Counts, ModelEvent, ModelState, Observation};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
@@ -268,12 +268,4 @@ impl ChannelMessages for ScriptedChannel {
     }
 
     async fn unsubscribe(&mut self) {}
-}
-
-/// A definition for tests.
-pub fn uniform(points: usize) -> ModelDefinition {
-    ModelDefinition {
-        prior: domain::Prior::Uniform,
-        grid: domain::Grid::new(points).unwrap(),
-    }
 }

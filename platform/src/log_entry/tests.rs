@@ -69,7 +69,8 @@ fn definitions_and_deletions_decode() {
 
 #[test]
 fn malformed_entries_are_refused_with_a_reason() {
-    let cases: [(&[(&str, &[u8])], &str); 11] = [
+    type Case<'a> = (&'a [(&'a str, &'a [u8])], &'a str);
+    let cases: [Case<'_>; 11] = [
         (&[("trial", b"x")], "invalid trial \"x\""),
         (&[("trial", b"W")], "invalid trial \"W\""),
         (&[("trials", b"wlx")], "\"trials\" holds 'x' at byte 2"),

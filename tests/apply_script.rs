@@ -1,0 +1,102 @@
+//! The apply script where duplicates are removed: on a real Redis, through
+//! the real repository. A resent apply is a no-op that reports success; an
+//! apply from a position someone else moved past changes nothing.
+
+use crate::harness::RedisServer;
+use bayes::application::{Applied, Batch, Op, PartitionStore};
+use bayes::infrastructure::redis::RedisPartitionStore;
+use domain::ModelDefinition;
+use platform::redis_conn::RedisArgs;
+use std::time::Duration;
+
+fn store(redis: &RedisServer, applier: &str) -> RedisPartitionStore {
+    let settings = RedisArgs {
+        redis_url: redis.url(),
+        key_prefix: "apply".to_owned(),
+        redis_timeout: Duration::from_secs(2),
+        partitions: 1,
+    }
+    .settings()
+    .expect("valid settings");
+    let connection = settings.connection_manager().expect("connection");
+    RedisPartitionStore::new(
+        connection,
+        settings.keys,
+        applier.to_owned(),
+        ModelDefinition::default(),
+        100,
+    )
+}
+
+fn batch(after: &str, last: &str, wins: u64, trials: u64) -> Batch {
+    Batch {
+        after: after.to_owned(),
+        last: last.to_owned(),
+        entries: trials,
+        ops: vec![Op::Add {
+            model: "default".to_owned(),
+            wins,
+            trials,
+        }],
+        ..Batch::default()
+    }
+}
+
+async fn counts(redis: &RedisServer) -> (u64, u64) {
+    let mut connection = redis.connection().await;
+    let (w, n): (Option<u64>, Option<u64>) = redis::cmd("HMGET")
+        .arg("apply:model")
+        .arg("w")
+        .arg("n")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    (w.unwrap_or(0), n.unwrap_or(0))
+}
+
+#[tokio::test]
+async fn the_same_batch_applied_twice_is_counted_once_and_a_stale_one_not_at_all() {
+    let redis = RedisServer::start();
+    let (first, second) = (store(&redis, "a"), store(&redis, "b"));
+    assert_eq!(first.open(0).await.unwrap(), "0-0");
+
+    let one = batch("0-0", "5-2", 2, 3);
+    assert_eq!(first.apply(0, &one).await.unwrap(), Applied::Applied);
+    // redis-rs resends a request after a reconnect: the same apply again.
+    assert_eq!(first.apply(0, &one).await.unwrap(), Applied::Replayed);
+    assert_eq!(counts(&redis).await, (2, 3), "counted once");
+
+    // Another owner that read the same batch from the same cursor.
+    assert_eq!(
+        second.apply(0, &one).await.unwrap(),
+        Applied::Fenced {
+            cursor: "5-2".into()
+        }
+    );
+    assert_eq!(
+        second.apply(0, &batch("0-0", "6-0", 1, 1)).await.unwrap(),
+        Applied::Fenced {
+            cursor: "5-2".into()
+        }
+    );
+    assert_eq!(
+        counts(&redis).await,
+        (2, 3),
+        "a stale owner changes nothing"
+    );
+
+    // Where the cursor is, anyone may go on.
+    assert_eq!(
+        second.apply(0, &batch("5-2", "6-0", 1, 1)).await.unwrap(),
+        Applied::Applied
+    );
+    assert_eq!(counts(&redis).await, (3, 4));
+    let mut connection = redis.connection().await;
+    let read: u64 = redis::cmd("HGET")
+        .arg("apply:cursor")
+        .arg("read")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(read, 4, "entries applied so far");
+}
