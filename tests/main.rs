@@ -13,6 +13,7 @@ mod delivery;
 mod drills;
 mod graphs;
 mod operations;
+mod operator;
 mod outages;
 mod partitions;
 mod pipeline;

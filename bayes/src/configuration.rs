@@ -1,7 +1,7 @@
 //! Command-line flags, each with an environment fallback and a default that
 //! needs no setup. Durations are parsed into `Duration` here, at the edge.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use platform::configuration::{ModelDefaults, millis, positive_millis};
 use platform::redis_conn::RedisArgs;
 use platform::telemetry::LogArgs;
@@ -12,6 +12,10 @@ use std::time::Duration;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "bayes", version, about)]
 pub struct Configuration {
+    /// What to do: consume (the default), or an operator's command.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     #[command(flatten)]
     pub redis: RedisArgs,
 
@@ -82,6 +86,15 @@ pub struct Configuration {
 
     #[command(flatten)]
     pub log: LogArgs,
+}
+
+/// The operator's commands; without one, `bayes` consumes.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Per partition: owner, cursor, lag in entries and seconds, entries lost, models.
+    Status,
+    /// Recompute every model from the retained log (refused where retention trimmed it).
+    Rebuild,
 }
 
 impl Configuration {

@@ -7,6 +7,7 @@
 //! adapters; [`startup`] wires them. Nothing in `application` names Redis.
 
 pub mod application;
+pub mod commands;
 pub mod configuration;
 pub mod infrastructure;
 pub mod startup;

@@ -1,6 +1,6 @@
 //! `bayes`: parse the configuration, start logging, build, run until ctrl-c or SIGTERM.
 
-use bayes::configuration::Configuration;
+use bayes::configuration::{Command, Configuration};
 use bayes::startup::Application;
 use clap::Parser;
 use std::process::ExitCode;
@@ -14,10 +14,17 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> ExitCode {
     let configuration = Configuration::parse();
     platform::telemetry::init(&configuration.log);
-    let result = async {
-        Application::build(configuration)?
-            .run_until_stopped(platform::shutdown::signal())
+    let result = match configuration.command {
+        Some(Command::Status) => bayes::commands::status(&configuration).await,
+        Some(Command::Rebuild) => bayes::commands::rebuild_all(&configuration).await,
+        None => {
+            async {
+                Application::build(configuration)?
+                    .run_until_stopped(platform::shutdown::signal())
+                    .await
+            }
             .await
+        }
     };
-    platform::exit::code("bayes", result.await)
+    platform::exit::code("bayes", result)
 }

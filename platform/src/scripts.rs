@@ -32,6 +32,8 @@ scripts! {
     LEASE_FORWARD => "lease_forward.lua";
     /// Registers a live bayes instance; answers how many are alive.
     HEARTBEAT => "heartbeat.lua";
+    /// Resets a partition (models and cursor) for a rebuild from its log.
+    RESET_PARTITION => "reset_partition.lua";
 }
 
 /// The source of [`LOSS_CHECK`], for a `MULTI` that runs it with `EVAL`

@@ -45,15 +45,7 @@ impl TestApp {
 
     /// The counts `(w, n)` as stored in Redis now.
     pub async fn counts(&self) -> (u64, u64) {
-        let mut connection = self.redis.connection().await;
-        let (w, n): (Option<u64>, Option<u64>) = redis::cmd("HMGET")
-            .arg(self.key("model"))
-            .arg("w")
-            .arg("n")
-            .query_async(&mut connection)
-            .await
-            .expect("HMGET model");
-        (w.unwrap_or(0), n.unwrap_or(0))
+        self.model_counts("default").await
     }
 
     /// Waits until the stored `n` is exactly `n`; panics if it passes or never gets there.

@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod ingress;
+pub mod operate;
 pub mod ownership;
 pub mod plot;
 pub mod ports;

@@ -1,11 +1,13 @@
 //! Redis adapters for the subscriber's ports.
 
+mod admin;
 mod ingress;
 mod leases;
 mod log_reader;
 mod reply;
 mod store;
 
+pub use admin::RedisPartitionAdmin;
 pub use ingress::{RedisChannel, RedisIngressLog};
 pub use leases::RedisLeases;
 pub use log_reader::{ReadSettings, RedisLogReaders};

@@ -1,0 +1,113 @@
+//! `bayes status` and `bayes rebuild`: the operator's commands, run against
+//! the same Redis as the service, printing to stdout (the progress of a
+//! rebuild to stderr).
+
+use crate::application::operate::{PartitionAdmin, PartitionReport, rebuild};
+use crate::configuration::Configuration;
+use crate::infrastructure::redis::{
+    ReadSettings, RedisLogReaders, RedisPartitionAdmin, RedisPartitionStore,
+};
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::fmt::Write as _;
+
+/// Prints where each partition stands.
+///
+/// # Errors
+/// Redis unreachable, or a partition count other than the deployment's.
+pub async fn status(configuration: &Configuration) -> anyhow::Result<()> {
+    let (admin, redis) = connect(configuration, "status").await?;
+    let mut reports = Vec::new();
+    for partition in 0..redis.keys.partition_count() {
+        reports.push(admin.report(partition).await?);
+    }
+    print!("{}", table(&reports, now_ms()));
+    Ok(())
+}
+
+/// Rebuilds every partition's models from its log, with a progress bar.
+///
+/// # Errors
+/// A partition whose log retention trimmed (named, nothing changed in it),
+/// or Redis failing.
+pub async fn rebuild_all(configuration: &Configuration) -> anyhow::Result<()> {
+    let (admin, redis) = connect(configuration, "rebuild").await?;
+    let applier = format!("rebuild-{}", std::process::id());
+    let connection = redis.connection_manager()?;
+    let store = RedisPartitionStore::new(
+        connection,
+        redis.keys.clone(),
+        applier,
+        configuration.defaults.definition(),
+        configuration.dead_maxlen,
+    );
+    let readers = RedisLogReaders::new(
+        redis.clone(),
+        ReadSettings {
+            batch_size: configuration.batch_size as usize,
+            block: std::time::Duration::from_millis(100),
+            coalesce: std::time::Duration::ZERO,
+        },
+    );
+    for partition in 0..redis.keys.partition_count() {
+        let bar = ProgressBar::new(0).with_style(
+            ProgressStyle::with_template("partition {msg} [{bar:40}] {pos}/{len} entries ({eta})")
+                .context("progress bar template")?,
+        );
+        bar.set_message(partition.to_string());
+        let mut progress = |done: u64, total: u64| {
+            bar.set_length(total);
+            bar.set_position(done);
+        };
+        let applied = rebuild(partition, &admin, &readers, &store, &mut progress).await?;
+        bar.finish();
+        println!("partition {partition}: rebuilt from {applied} log entries");
+    }
+    Ok(())
+}
+
+async fn connect(
+    configuration: &Configuration,
+    command: &str,
+) -> anyhow::Result<(RedisPartitionAdmin, platform::RedisSettings)> {
+    let redis = configuration.redis.settings()?;
+    let mut connection = redis
+        .connection_manager()
+        .context("cannot set up the Redis connection")?;
+    platform::partition_count::ensure(&mut connection, &redis.keys)
+        .await
+        .with_context(|| format!("bayes {command}"))?;
+    let admin =
+        RedisPartitionAdmin::new(connection, redis.keys.clone(), format!("bayes-{command}"));
+    Ok((admin, redis))
+}
+
+/// The status table, one line per partition.
+#[must_use]
+pub fn table(reports: &[PartitionReport], now_ms: u64) -> String {
+    let mut out = format!(
+        "{:>9}  {:<24} {:<22} {:>10} {:>9} {:>8} {:>8}  {}\n",
+        "partition", "owner", "cursor", "lag", "lag (s)", "lost", "models", "stream"
+    );
+    for r in reports {
+        let _ = writeln!(
+            out,
+            "{:>9}  {:<24} {:<22} {:>10} {:>9.1} {:>8} {:>8}  {}",
+            r.partition,
+            r.owner.as_deref().unwrap_or("-"),
+            r.cursor,
+            r.lag(),
+            r.lag_seconds(now_ms),
+            r.lost,
+            r.models,
+            r.stream
+        );
+    }
+    out
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
