@@ -47,6 +47,7 @@ pub async fn rebuild_all(configuration: &Configuration) -> anyhow::Result<()> {
             batch_size: configuration.batch_size as usize,
             block: std::time::Duration::from_millis(100),
             coalesce: std::time::Duration::ZERO,
+            raw: configuration.read_decoder == crate::configuration::ReadDecoder::Raw,
         },
     );
     for partition in 0..redis.keys.partition_count() {

@@ -1,7 +1,7 @@
 //! Command-line flags, each with an environment fallback and a default that
 //! needs no setup. Durations are parsed into `Duration` here, at the edge.
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use platform::configuration::{ModelDefaults, millis, positive_millis};
 use platform::redis_conn::RedisArgs;
 use platform::telemetry::LogArgs;
@@ -55,6 +55,11 @@ pub struct Configuration {
     #[arg(long = "lease-ttl-ms", env = "LEASE_TTL_MS", default_value = "3000", value_parser = positive_millis)]
     pub lease_ttl: Duration,
 
+    /// How log replies are decoded: `raw` (in place, plain TCP only; TLS
+    /// falls back to `value`) or `value` (redis-rs's value tree).
+    #[arg(long, env = "READ_DECODER", value_enum, default_value_t = ReadDecoder::Raw)]
+    pub read_decoder: ReadDecoder,
+
     /// Consume these partitions (`0,2`, or `all`) without leases, instead of an even share by lease.
     #[arg(long, env = "STATIC_PARTITIONS")]
     pub static_partitions: Option<String>,
@@ -86,6 +91,15 @@ pub struct Configuration {
 
     #[command(flatten)]
     pub log: LogArgs,
+}
+
+/// How log replies are decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReadDecoder {
+    /// In place from a raw connection, no allocation per entry.
+    Raw,
+    /// Through redis-rs's `Value`.
+    Value,
 }
 
 /// The operator's commands; without one, `bayes` consumes.

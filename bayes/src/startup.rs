@@ -175,6 +175,7 @@ impl Application {
                 batch_size: self.configuration.batch_size as usize,
                 block: self.configuration.block,
                 coalesce: self.configuration.read_coalesce,
+                raw: self.configuration.read_decoder == crate::configuration::ReadDecoder::Raw,
             },
         ))
     }

@@ -30,12 +30,27 @@ impl TestApp {
         (w.unwrap_or(0), n.unwrap_or(0))
     }
 
-    /// Observations the log holds and the model has not counted yet: what
-    /// a kill at this moment leaves in flight.
+    /// Log entries appended and not applied yet (the partition's lag),
+    /// read atomically: what a kill at this moment leaves in flight.
     pub async fn unapplied(&self) -> u64 {
-        self.log_observations()
-            .await
-            .saturating_sub(self.counts().await.1)
+        let mut connection = self.redis.connection().await;
+        let (info, read): (std::collections::HashMap<String, redis::Value>, Option<u64>) =
+            redis::pipe()
+                .atomic()
+                .cmd("XINFO")
+                .arg("STREAM")
+                .arg(self.key("events"))
+                .cmd("HGET")
+                .arg(self.key("cursor"))
+                .arg("read")
+                .query_async(&mut connection)
+                .await
+                .expect("XINFO STREAM and the cursor");
+        let added = info
+            .get("entries-added")
+            .and_then(|v| redis::from_redis_value::<u64>(v.clone()).ok())
+            .expect("entries-added");
+        added.saturating_sub(read.unwrap_or(0))
     }
 
     /// A Redis key under this test's prefix.

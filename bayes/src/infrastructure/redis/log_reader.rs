@@ -1,14 +1,16 @@
 //! Reading a partition's log with plain `XREAD` after a position, each
 //! reader on a connection of its own (a blocking `XREAD` would stall
-//! anything sharing a multiplexed connection).
+//! anything sharing a multiplexed connection). On plain TCP the replies are
+//! decoded in place from a raw connection; on TLS through redis-rs.
 
 use super::port_error;
-use super::reply::add_entries;
+use super::raw::{Frame, RawConnection, RawError, RespError, encode};
+use super::reply::{add_entries, add_raw_entries};
 use crate::application::{BatchBuilder, LogReaders, PartitionLog, PortError, Read};
 use platform::scripts::LOSS_CHECK_SOURCE;
 use platform::{PartitionKeys, RedisSettings};
-use redis::Value;
 use redis::aio::ConnectionManager;
+use redis::{ConnectionAddr, ConnectionInfo, Value};
 use std::time::{Duration, Instant};
 
 /// How often a reader at the end of the log still checks for trimmed entries.
@@ -25,6 +27,9 @@ pub struct ReadSettings {
     /// blocking read, so entries arriving meanwhile apply together: under
     /// load, batches of hundreds instead of a handful, for this much latency.
     pub coalesce: Duration,
+    /// Decode replies in place over a raw connection (plain TCP only);
+    /// `false`: redis-rs's `Value` (the comparison in BENCHMARKS.md).
+    pub raw: bool,
 }
 
 /// Opens a reader per partition, each with its own connection.
@@ -48,12 +53,24 @@ impl LogReaders for RedisLogReaders {
             .partition(partition)
             .ok_or_else(|| PortError::Failed(format!("no partition {partition}")))?
             .clone();
-        let connection = self
-            .redis
-            .blocking_connection_manager(self.read.block)
-            .map_err(|e| port_error(&e))?;
+        let info = self.redis.client.get_connection_info().clone();
+        // Plain TCP: a raw connection whose replies are decoded in place.
+        // TLS (and anything else): redis-rs's connection and its `Value`.
+        let transport = if matches!(info.addr(), ConnectionAddr::Tcp(..)) && self.read.raw {
+            Transport::Raw {
+                info,
+                timeout: self.redis.timeout,
+                connection: None,
+            }
+        } else {
+            let connection = self
+                .redis
+                .blocking_connection_manager(self.read.block)
+                .map_err(|e| port_error(&e))?;
+            Transport::Managed(connection)
+        };
         Ok(Box::new(RedisPartitionLog {
-            connection,
+            transport,
             keys,
             partitions: self.redis.keys.partition_count(),
             settings: self.read.clone(),
@@ -64,8 +81,20 @@ impl LogReaders for RedisLogReaders {
     }
 }
 
+/// How a reader talks to Redis.
+enum Transport {
+    /// A raw connection (plain TCP), connected on first use and after a failure.
+    Raw {
+        info: ConnectionInfo,
+        timeout: Duration,
+        connection: Option<Box<RawConnection>>,
+    },
+    /// redis-rs's self-reconnecting connection.
+    Managed(ConnectionManager),
+}
+
 struct RedisPartitionLog {
-    connection: ConnectionManager,
+    transport: Transport,
     keys: PartitionKeys,
     partitions: u32,
     settings: ReadSettings,
@@ -78,78 +107,189 @@ struct RedisPartitionLog {
 }
 
 impl RedisPartitionLog {
-    fn xread(&self, after: &str, block: Option<Duration>) -> redis::Cmd {
-        let mut cmd = redis::cmd("XREAD");
-        cmd.arg("COUNT").arg(self.settings.batch_size);
+    fn xread_args(&self, after: &str, block: Option<Duration>) -> Vec<Vec<u8>> {
+        let mut args: Vec<Vec<u8>> = vec![
+            b"XREAD".to_vec(),
+            b"COUNT".to_vec(),
+            self.settings.batch_size.to_string().into_bytes(),
+        ];
         if let Some(block) = block {
-            cmd.arg("BLOCK").arg(block.as_millis() as u64);
+            args.push(b"BLOCK".to_vec());
+            args.push((block.as_millis() as u64).to_string().into_bytes());
         }
-        cmd.arg("STREAMS").arg(&self.keys.events).arg(after);
-        cmd
+        args.extend([
+            b"STREAMS".to_vec(),
+            self.keys.events.clone().into_bytes(),
+            after.as_bytes().to_vec(),
+        ]);
+        args
     }
 
-    /// Catching up: count what retention trimmed before it was applied and
-    /// read a batch, in one MULTI/EXEC so nothing is trimmed in between.
-    async fn read_checked(&mut self, after: &str) -> redis::RedisResult<(u64, Value)> {
-        let mut transaction = redis::pipe();
-        transaction
-            .atomic()
-            .cmd("EVAL")
-            .arg(LOSS_CHECK_SOURCE)
-            .arg(2)
-            .arg(&self.keys.cursor)
-            .arg(&self.keys.events)
-            .add_command(self.xread(after, None));
-        transaction.query_async(&mut self.connection).await
-    }
-
-    /// The next entries, undecoded, and how many were lost. Catching up (or
-    /// once a second): the loss-checking transaction. At the end of the
-    /// log: one blocking read, after the coalescing pause if the last read
-    /// found entries.
-    async fn fetch(&mut self, after: &str) -> redis::RedisResult<(u64, Value)> {
-        let check_due = !self.at_tail
-            || self
-                .last_loss_check
-                .is_none_or(|at| at.elapsed() >= LOSS_CHECK_EVERY);
-        if check_due {
-            self.last_loss_check = Some(Instant::now());
-            let (lost, ready) = self.read_checked(after).await?;
-            if !is_empty(&ready) {
-                return Ok((lost, ready));
+    /// One read after `after` into `builder`: with `check`, counted
+    /// together with what retention trimmed (one MULTI/EXEC, so nothing is
+    /// trimmed in between: the loss check is a small `EVAL` beside a plain
+    /// `XREAD`, whose reply inside a script would be converted to Lua and
+    /// back). Returns the entries lost.
+    async fn read_into(
+        &mut self,
+        after: &str,
+        block: Option<Duration>,
+        check: bool,
+        builder: &mut BatchBuilder,
+    ) -> Result<u64, PortError> {
+        let xread = self.xread_args(after, block);
+        let loss_check: [&[u8]; 5] = [
+            b"EVAL",
+            LOSS_CHECK_SOURCE.as_bytes(),
+            b"2",
+            self.keys.cursor.as_bytes(),
+            self.keys.events.as_bytes(),
+        ];
+        let (keys, partitions) = (&self.keys, self.partitions);
+        match &mut self.transport {
+            Transport::Managed(connection) => {
+                let mut xread_cmd = redis::Cmd::new();
+                for arg in &xread {
+                    xread_cmd.arg(arg.as_slice());
+                }
+                let (lost, value): (u64, Value) = if check {
+                    let mut transaction = redis::pipe();
+                    let mut eval = redis::Cmd::new();
+                    for arg in loss_check {
+                        eval.arg(arg);
+                    }
+                    transaction
+                        .atomic()
+                        .add_command(eval)
+                        .add_command(xread_cmd);
+                    transaction.query_async(connection).await
+                } else {
+                    xread_cmd
+                        .query_async(connection)
+                        .await
+                        .map(|value| (0, value))
+                }
+                .map_err(|e| port_error(&e))?;
+                add_entries(&value, keys, partitions, builder)?;
+                Ok(lost)
             }
-            let blocking = self.xread(after, Some(self.settings.block));
-            return Ok((lost, blocking.query_async(&mut self.connection).await?));
+            Transport::Raw {
+                info,
+                timeout,
+                connection,
+            } => {
+                let raw = match connection {
+                    Some(raw) => raw,
+                    None => {
+                        let connected = RawConnection::connect(info, *timeout)
+                            .await
+                            .map_err(raw_error)?;
+                        let connected = connected
+                            .ok_or_else(|| PortError::Failed("not a TCP address".into()))?;
+                        connection.insert(Box::new(connected))
+                    }
+                };
+                let result = raw_read(
+                    raw,
+                    &xread,
+                    check.then_some(loss_check),
+                    block,
+                    keys,
+                    partitions,
+                    builder,
+                )
+                .await;
+                if let Err(RawError::Io(_)) = &result {
+                    *connection = None;
+                }
+                result.map_err(raw_error)
+            }
         }
-        if self.last_read > 0 && !self.settings.coalesce.is_zero() {
-            tokio::time::sleep(self.settings.coalesce).await;
+    }
+}
+
+/// A read over the raw connection, decoded in place.
+async fn raw_read(
+    raw: &mut RawConnection,
+    xread: &[Vec<u8>],
+    loss_check: Option<[&[u8]; 5]>,
+    block: Option<Duration>,
+    keys: &PartitionKeys,
+    partitions: u32,
+    builder: &mut BatchBuilder,
+) -> Result<u64, RawError> {
+    let xread: Vec<&[u8]> = xread.iter().map(Vec::as_slice).collect();
+    let request = raw.request();
+    let frames = if let Some(loss_check) = loss_check {
+        encode(request, &[b"MULTI"]);
+        encode(request, &loss_check);
+        encode(request, &xread);
+        encode(request, &[b"EXEC"]);
+        4
+    } else {
+        encode(request, &xread);
+        1
+    };
+    raw.round_trip(frames, block.unwrap_or_default()).await?;
+    let mut frame = Frame::new(raw.reply(), 0);
+    let mut lost = 0;
+    if frames == 4 {
+        for _ in 0..3 {
+            frame.simple()?;
         }
-        let blocking = self.xread(after, Some(self.settings.block));
-        Ok((0, blocking.query_async(&mut self.connection).await?))
+        if frame.array()? != Some(2) {
+            return Err(RespError::Protocol("EXEC did not run both commands".into()).into());
+        }
+        lost = u64::try_from(frame.int()?).unwrap_or(0);
+    }
+    add_raw_entries(&mut frame, keys, partitions, builder)?;
+    if frame.position() != raw.reply().len() {
+        return Err(RespError::Protocol("bytes left after the reply".into()).into());
+    }
+    Ok(lost)
+}
+
+fn raw_error(error: RawError) -> PortError {
+    match error {
+        RawError::Io(error) => PortError::Unavailable(error.to_string()),
+        RawError::Resp(RespError::Server(message))
+            if ["LOADING", "BUSY", "MASTERDOWN", "NOAUTH", "WRONGPASS"]
+                .iter()
+                .any(|code| message.starts_with(code)) =>
+        {
+            PortError::Unavailable(message)
+        }
+        RawError::Resp(error) => PortError::Failed(error.to_string()),
     }
 }
 
 #[async_trait::async_trait]
 impl PartitionLog for RedisPartitionLog {
+    /// Catching up (or once a second): the loss-checking read. At the end
+    /// of the log: one blocking read, after the coalescing pause if the
+    /// last read found entries.
     async fn read(&mut self, after: &str) -> Result<Read, PortError> {
-        let (lost, value) = self.fetch(after).await.map_err(|e| port_error(&e))?;
         let mut builder = BatchBuilder::new(after);
-        add_entries(&value, &self.keys, self.partitions, &mut builder)?;
+        let check_due = !self.at_tail
+            || self
+                .last_loss_check
+                .is_none_or(|at| at.elapsed() >= LOSS_CHECK_EVERY);
+        let mut lost = 0;
+        if check_due {
+            self.last_loss_check = Some(Instant::now());
+            lost = self.read_into(after, None, true, &mut builder).await?;
+        } else if self.last_read > 0 && !self.settings.coalesce.is_zero() {
+            tokio::time::sleep(self.settings.coalesce).await;
+        }
+        if builder.entries() == 0 {
+            self.read_into(after, Some(self.settings.block), false, &mut builder)
+                .await?;
+        }
         self.last_read = builder.entries();
         self.at_tail = (builder.entries() as usize) < self.settings.batch_size;
         Ok(Read {
             batch: builder.finish(),
             lost,
         })
-    }
-}
-
-/// Whether an `XREAD` reply holds nothing.
-fn is_empty(value: &Value) -> bool {
-    match value {
-        Value::Nil => true,
-        Value::Array(items) => items.is_empty(),
-        Value::Map(items) => items.is_empty(),
-        _ => false,
     }
 }

@@ -4,6 +4,7 @@ mod admin;
 mod ingress;
 mod leases;
 mod log_reader;
+mod raw;
 mod reply;
 mod store;
 

@@ -2,6 +2,7 @@
 //! borrowing the bytes: no per-entry copies, and an entry is printed only
 //! when it is rejected.
 
+use super::raw::{Frame, RespError};
 use crate::application::{BatchBuilder, PortError};
 use platform::PartitionKeys;
 use platform::log_entry::{DEFAULT_MODEL, LogEvent, decode};
@@ -40,17 +41,72 @@ pub(crate) fn add_entries(
     };
     for entry in entries {
         let (id, fields) = entry_parts(entry)?;
-        let event = decode(&fields).and_then(|event| {
-            let home = partition_of(event.model(), partitions);
-            if home == partition.index {
-                Ok(event)
-            } else {
-                Err(misplaced(&event, home, partition.index))
-            }
-        });
-        builder.push(id, event, || printable(&fields));
+        push_entry(id, &fields, partition, partitions, builder);
     }
     Ok(())
+}
+
+/// Adds the `XREAD` reply at `frame` (RESP2, read in place) to `builder`.
+pub(crate) fn add_raw_entries(
+    frame: &mut Frame<'_>,
+    partition: &PartitionKeys,
+    partitions: u32,
+    builder: &mut BatchBuilder,
+) -> Result<(), RespError> {
+    let Some(streams) = frame.array()? else {
+        return Ok(());
+    };
+    // One vector for every entry's fields: reused, so no allocation per entry.
+    let mut fields: Vec<(&[u8], &[u8])> = Vec::with_capacity(4);
+    for _ in 0..streams {
+        expect(frame.array()?, 2, "stream")?;
+        frame.bulk()?;
+        let entries = frame.array()?.unwrap_or(0);
+        for _ in 0..entries {
+            expect(frame.array()?, 2, "entry")?;
+            let id = frame
+                .bulk()?
+                .ok_or_else(|| RespError::Protocol("entry without id".into()))?;
+            let id =
+                std::str::from_utf8(id).map_err(|_| RespError::Protocol("non-UTF-8 id".into()))?;
+            fields.clear();
+            for _ in 0..frame.array()?.unwrap_or(0) / 2 {
+                let field = frame.bulk()?.unwrap_or_default();
+                let value = frame.bulk()?.unwrap_or_default();
+                fields.push((field, value));
+            }
+            push_entry(id, &fields, partition, partitions, builder);
+        }
+    }
+    Ok(())
+}
+
+fn expect(found: Option<usize>, count: usize, what: &str) -> Result<(), RespError> {
+    if found == Some(count) {
+        Ok(())
+    } else {
+        Err(RespError::Protocol(format!("a {what} of {found:?} parts")))
+    }
+}
+
+/// Decodes one entry, checks that its model lives in this partition, and
+/// adds it to the batch (or its dead letters).
+fn push_entry(
+    id: &str,
+    fields: &[(&[u8], &[u8])],
+    partition: &PartitionKeys,
+    partitions: u32,
+    builder: &mut BatchBuilder,
+) {
+    let event = decode(fields).and_then(|event| {
+        let home = partition_of(event.model(), partitions);
+        if home == partition.index {
+            Ok(event)
+        } else {
+            Err(misplaced(&event, home, partition.index))
+        }
+    });
+    builder.push(id, event, || printable(fields));
 }
 
 fn misplaced(event: &LogEvent<'_>, home: u32, here: u32) -> String {
@@ -181,6 +237,40 @@ mod tests {
             "{:?}",
             batch.dead
         );
+    }
+
+    #[test]
+    fn a_raw_reply_decodes_like_a_value() {
+        let keys = RedisKeys::new("bayes", 1);
+        let raw = b"*1\r\n*2\r\n$12\r\nbayes:events\r\n*3\r\n\
+*2\r\n$3\r\n1-0\r\n*2\r\n$5\r\ntrial\r\n$1\r\nw\r\n\
+*2\r\n$3\r\n1-1\r\n*4\r\n$5\r\nmodel\r\n$1\r\nb\r\n$6\r\ntrials\r\n$3\r\nwwl\r\n\
+*2\r\n$3\r\n1-2\r\n*2\r\n$5\r\ntrial\r\n$1\r\nx\r\n";
+        let mut from_raw = BatchBuilder::new("0-0");
+        add_raw_entries(
+            &mut Frame::new(raw, 0),
+            &keys.partitions()[0],
+            1,
+            &mut from_raw,
+        )
+        .unwrap();
+        let value = reply(&[
+            ("1-0", &["trial", "w"]),
+            ("1-1", &["model", "b", "trials", "wwl"]),
+            ("1-2", &["trial", "x"]),
+        ]);
+        let mut from_value = BatchBuilder::new("0-0");
+        add_entries(&value, &keys.partitions()[0], 1, &mut from_value).unwrap();
+        assert_eq!(from_raw.finish(), from_value.finish());
+        let mut nil = BatchBuilder::new("0-0");
+        add_raw_entries(
+            &mut Frame::new(b"*-1\r\n", 0),
+            &keys.partitions()[0],
+            1,
+            &mut nil,
+        )
+        .unwrap();
+        assert_eq!(nil.entries(), 0);
     }
 
     #[test]
