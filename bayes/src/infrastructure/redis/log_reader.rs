@@ -57,11 +57,11 @@ impl LogReaders for RedisLogReaders {
         // Plain TCP: a raw connection whose replies are decoded in place.
         // TLS (and anything else): redis-rs's connection and its `Value`.
         let transport = if matches!(info.addr(), ConnectionAddr::Tcp(..)) && self.read.raw {
-            Transport::Raw {
+            Transport::Raw(Box::new(RawTransport {
                 info,
                 timeout: self.redis.timeout,
                 connection: None,
-            }
+            }))
         } else {
             let connection = self
                 .redis
@@ -84,13 +84,16 @@ impl LogReaders for RedisLogReaders {
 /// How a reader talks to Redis.
 enum Transport {
     /// A raw connection (plain TCP), connected on first use and after a failure.
-    Raw {
-        info: ConnectionInfo,
-        timeout: Duration,
-        connection: Option<Box<RawConnection>>,
-    },
+    Raw(Box<RawTransport>),
     /// redis-rs's self-reconnecting connection.
     Managed(ConnectionManager),
+}
+
+/// A raw connection and what it needs to (re)connect.
+struct RawTransport {
+    info: ConnectionInfo,
+    timeout: Duration,
+    connection: Option<RawConnection>,
 }
 
 struct RedisPartitionLog {
@@ -173,11 +176,12 @@ impl RedisPartitionLog {
                 add_entries(&value, keys, partitions, builder)?;
                 Ok(lost)
             }
-            Transport::Raw {
-                info,
-                timeout,
-                connection,
-            } => {
+            Transport::Raw(raw_transport) => {
+                let RawTransport {
+                    info,
+                    timeout,
+                    connection,
+                } = &mut **raw_transport;
                 let raw = match connection {
                     Some(raw) => raw,
                     None => {
@@ -186,7 +190,7 @@ impl RedisPartitionLog {
                             .map_err(raw_error)?;
                         let connected = connected
                             .ok_or_else(|| PortError::Failed("not a TCP address".into()))?;
-                        connection.insert(Box::new(connected))
+                        connection.insert(connected)
                     }
                 };
                 let result = raw_read(
