@@ -34,10 +34,9 @@ impl ModelEvent<'_> {
     #[must_use]
     pub fn model(&self) -> &str {
         match self {
-            Self::Observed { model, .. } | Self::Defined { model, .. } | Self::Deleted { model } => {
-                model
-            }
+            Self::Observed { model, .. }
+            | Self::Defined { model, .. }
+            | Self::Deleted { model } => model,
         }
     }
 }
-

@@ -8,6 +8,7 @@
 
 mod beta;
 mod counts;
+mod decision;
 mod event;
 mod grid;
 mod model;
@@ -19,6 +20,11 @@ mod summary;
 
 pub use beta::BetaPosterior;
 pub use counts::{Counts, CountsError};
+pub use decision::{
+    BaselineComparison, Comparison, DEFAULT_THRESHOLD, Decision, DecisionError, LiftDistribution,
+    MAX_MODELS, ModelComparison, Ranking, Thompson, closed_form_prob_beats, compare, expected_loss,
+    p_best, prob_beats, rank, thompson_choice,
+};
 pub use event::ModelEvent;
 pub use grid::{Grid, GridError};
 pub use model::{ModelDefinition, ModelState};

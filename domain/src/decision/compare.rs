@@ -1,0 +1,180 @@
+//! One comparison of several models against the first (the baseline), and
+//! the decision it supports, as one serialisable value.
+
+use super::best::{prob_beats, rank_refs};
+use super::{DecisionError, LiftDistribution, check_model_count, closed_form_prob_beats};
+use crate::{BetaPosterior, CREDIBLE_MASS, Counts, Interval, ModelDefinition, Posterior};
+use serde::Serialize;
+
+/// Every model's standing and the decision; `models[0]` is the baseline.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Comparison {
+    /// One entry per model, in the order given.
+    pub models: Vec<ModelComparison>,
+    /// What to do.
+    pub decision: Decision,
+}
+
+/// One model's standing among the others.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ModelComparison {
+    /// The name the caller gave.
+    pub name: String,
+    /// Wins.
+    pub w: u64,
+    /// Trials.
+    pub n: u64,
+    /// Grid posterior mean.
+    pub mean: f64,
+    /// 89% equal-tailed (percentile) interval on the grid, `[lo, hi]`: the
+    /// `pi_89` of the model's summary.
+    #[cfg_attr(feature = "openapi", schema(value_type = [f64; 2]))]
+    pub interval_89: Interval,
+    /// Probability that this model is the best, ties split evenly.
+    pub p_best: f64,
+    /// `E[max_j p_j − p_this]`: expected cost of choosing it.
+    pub expected_loss: f64,
+    /// Against the baseline; `None` for the baseline itself.
+    pub against_baseline: Option<BaselineComparison>,
+}
+
+/// A model against the baseline (`models[0]`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BaselineComparison {
+    /// `P(p_this > p_baseline)` on the grids, ties counted half.
+    pub prob_beats_baseline: f64,
+    /// The same for the continuous Beta posteriors, where both priors are
+    /// uniform or Beta: the difference from the grid's is the
+    /// discretisation error.
+    pub prob_beats_baseline_closed_form: Option<f64>,
+    /// `E[p_this − p_baseline]`.
+    pub lift_mean: f64,
+    /// 89% equal-tailed interval of `p_this − p_baseline`, `[lo, hi]`.
+    #[cfg_attr(feature = "openapi", schema(value_type = [f64; 2]))]
+    pub lift_interval_89: Interval,
+}
+
+/// The model to choose, and whether the evidence is in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Decision {
+    /// The risk threshold the least expected loss is held against.
+    pub threshold: f64,
+    /// Index (into `models`) of the model with the least expected loss; the
+    /// first of them on a tie.
+    pub least_loss: usize,
+    /// That model's expected loss.
+    pub expected_loss: f64,
+    /// `Some(least_loss)` once its expected loss is at most `threshold`.
+    pub winner: Option<usize>,
+}
+
+/// Compares `models` (name, definition, counts) against the first, exactly
+/// on their grids, and decides at the risk `threshold` (see
+/// [`super::DEFAULT_THRESHOLD`]).
+///
+/// # Errors
+/// [`DecisionError::TooFewModels`] below 2, [`DecisionError::TooManyModels`]
+/// above [`super::MAX_MODELS`], [`DecisionError::Threshold`] for a negative
+/// or non-finite threshold, [`DecisionError::Posterior`] for a model whose
+/// posterior has no mass on its grid.
+pub fn compare<N: AsRef<str>>(
+    models: &[(N, ModelDefinition, Counts)],
+    threshold: f64,
+) -> Result<Comparison, DecisionError> {
+    check_model_count(models.len(), 2)?;
+    if !(threshold.is_finite() && threshold >= 0.0) {
+        return Err(DecisionError::Threshold(threshold));
+    }
+    let posteriors = models
+        .iter()
+        .map(|(name, definition, counts)| {
+            Posterior::new(definition.grid, definition.prior, *counts)
+                .map_err(|source| posterior_error(name, source))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let ranking = rank_refs(&posteriors.iter().collect::<Vec<_>>());
+    let mut entries = Vec::with_capacity(models.len());
+    for (k, ((name, _, counts), posterior)) in models.iter().zip(&posteriors).enumerate() {
+        let against_baseline = (k > 0)
+            .then(|| against(&models[0], &posteriors[0], &models[k], posterior))
+            .transpose()?;
+        entries.push(ModelComparison {
+            name: name.as_ref().to_owned(),
+            w: counts.w(),
+            n: counts.n(),
+            mean: posterior.mean(),
+            interval_89: posterior
+                .percentile_interval(CREDIBLE_MASS)
+                .map_err(|source| posterior_error(name, source))?,
+            p_best: ranking.p_best[k],
+            expected_loss: ranking.expected_loss[k],
+            against_baseline,
+        });
+    }
+    Ok(Comparison {
+        decision: decide(&ranking.expected_loss, threshold),
+        models: entries,
+    })
+}
+
+/// The candidate against the baseline, on the grids and in closed form.
+fn against<N: AsRef<str>>(
+    (_, baseline_definition, baseline_counts): &(N, ModelDefinition, Counts),
+    baseline: &Posterior,
+    (name, definition, counts): &(N, ModelDefinition, Counts),
+    candidate: &Posterior,
+) -> Result<BaselineComparison, DecisionError> {
+    let lift = LiftDistribution::new(baseline, candidate);
+    let closed_form = BetaPosterior::new(baseline_definition.prior, *baseline_counts)
+        .zip(BetaPosterior::new(definition.prior, *counts))
+        .and_then(|(a, b)| closed_form_prob_beats(a, b));
+    Ok(BaselineComparison {
+        prob_beats_baseline: prob_beats(baseline, candidate),
+        prob_beats_baseline_closed_form: closed_form,
+        lift_mean: lift.mean(),
+        lift_interval_89: lift
+            .interval(CREDIBLE_MASS)
+            .map_err(|source| posterior_error(name, source))?,
+    })
+}
+
+/// The least expected loss (first on a tie), a winner if within `threshold`.
+fn decide(expected_loss: &[f64], threshold: f64) -> Decision {
+    let mut least_loss = 0;
+    for (k, loss) in expected_loss.iter().enumerate() {
+        if *loss < expected_loss[least_loss] {
+            least_loss = k;
+        }
+    }
+    let loss = expected_loss.get(least_loss).copied().unwrap_or(0.0);
+    Decision {
+        threshold,
+        least_loss,
+        expected_loss: loss,
+        winner: (loss <= threshold).then_some(least_loss),
+    }
+}
+
+fn posterior_error(name: &impl AsRef<str>, source: crate::PosteriorError) -> DecisionError {
+    DecisionError::Posterior {
+        name: name.as_ref().to_owned(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_first_least_loss_is_chosen_and_wins_only_within_the_threshold() {
+        let decision = decide(&[0.01, 0.002, 0.002], 0.0025);
+        assert_eq!((decision.least_loss, decision.winner), (1, Some(1)));
+        assert_eq!(decide(&[0.01, 0.003], 0.0025).winner, None);
+        assert_eq!(decide(&[0.0, 0.0], 0.0).winner, Some(0));
+    }
+}
