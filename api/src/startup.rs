@@ -3,7 +3,7 @@
 //! names its setting); [`Application::run_until_stopped`] checks the
 //! partition count and serves until shutdown, finishing requests in flight.
 
-use crate::application::{Ingest, ModelQuery};
+use crate::application::{Catalog, Decisions, Ingest, ModelQuery};
 use crate::configuration::Configuration;
 use crate::infrastructure::http::{AppState, app};
 use crate::infrastructure::redis::{GroupCommitLog, RedisModelStore};
@@ -52,10 +52,14 @@ impl Application {
             configuration.ingest_queue as usize,
             opened,
         );
+        let log = Arc::new(log);
         let store = Arc::new(RedisModelStore::new(connection.clone(), redis.keys.clone()));
+        let defaults = configuration.defaults.definition();
         let state = AppState {
-            ingest: Ingest::new(Arc::new(log), crate::application::ingest::MAX_BATCH),
-            query: ModelQuery::new(store.clone(), configuration.defaults.definition()),
+            ingest: Ingest::new(log.clone(), crate::application::ingest::MAX_BATCH),
+            query: ModelQuery::new(store.clone(), defaults),
+            catalog: Catalog::new(store.clone(), log, defaults),
+            decisions: Decisions::new(store.clone(), defaults),
             readiness: store,
             graphs_dir: configuration.graphs_dir.clone(),
             metrics: install_metrics()?,

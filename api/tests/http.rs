@@ -1,121 +1,12 @@
 //! The router with in-memory ports, driven with `oneshot`: statuses, JSON
 //! bodies and what reaches the log, without a socket or a Redis.
 
-use api::application::{
-    Appended, EventId, EventLog, Ingest, ModelQuery, ModelStore, PortError, Readiness,
-};
-use api::infrastructure::http::{AppState, app};
-use async_trait::async_trait;
+mod common;
+
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use domain::{ModelDefinition, ModelName, ModelState, Observation};
-use metrics_exporter_prometheus::PrometheusBuilder;
-use serde_json::Value;
-use std::sync::{Arc, Mutex};
+use common::{call, router, router_with};
 use tower::ServiceExt;
-
-/// The log, the model store and readiness in one: `up = false` is Redis
-/// away, `full = true` a write queue that is full.
-struct Memory {
-    entries: Mutex<Vec<Observation>>,
-    up: bool,
-    full: bool,
-}
-
-impl Memory {
-    fn check(&self) -> Result<(), PortError> {
-        if self.up {
-            Ok(())
-        } else {
-            Err(PortError::Unavailable("connection refused".into()))
-        }
-    }
-}
-
-#[async_trait]
-impl EventLog for Memory {
-    async fn append(
-        &self,
-        _: &ModelName,
-        observations: &[Observation],
-    ) -> Result<Appended, PortError> {
-        self.check()?;
-        if self.full {
-            return Err(PortError::Overloaded("queue full".into()));
-        }
-        let mut entries = self.entries.lock().unwrap();
-        let index = entries.len() as u64;
-        entries.extend_from_slice(observations);
-        Ok(Appended {
-            id: EventId("1-0".into()),
-            index,
-        })
-    }
-}
-
-#[async_trait]
-impl ModelStore for Memory {
-    async fn load(&self, _: &ModelName) -> Result<ModelState, PortError> {
-        self.check()?;
-        let counts = self
-            .entries
-            .lock()
-            .unwrap()
-            .iter()
-            .copied()
-            .collect::<Result<_, _>>()
-            .unwrap();
-        Ok(ModelState {
-            counts,
-            definition: None,
-        })
-    }
-}
-
-#[async_trait]
-impl Readiness for Memory {
-    async fn check(&self) -> Result<(), PortError> {
-        Memory::check(self)
-    }
-}
-
-fn router(up: bool) -> (axum::Router, Arc<Memory>) {
-    router_with(up, false)
-}
-
-fn router_with(up: bool, full: bool) -> (axum::Router, Arc<Memory>) {
-    let memory = Arc::new(Memory {
-        entries: Mutex::new(Vec::new()),
-        up,
-        full,
-    });
-    let state = AppState {
-        ingest: Ingest::new(memory.clone(), 10),
-        query: ModelQuery::new(memory.clone(), ModelDefinition::default()),
-        readiness: memory.clone(),
-        graphs_dir: std::env::temp_dir().join("no-such-graphs-dir"),
-        metrics: PrometheusBuilder::new().build_recorder().handle(),
-    };
-    (app(state), memory)
-}
-
-async fn call(router: &axum::Router, method: &str, uri: &str, body: &str) -> (StatusCode, Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_owned()))
-        .unwrap();
-    let response = router.clone().oneshot(request).await.unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
 
 #[tokio::test]
 async fn a_valid_trial_is_stored_and_answered_202_with_its_id() {
@@ -124,8 +15,9 @@ async fn a_valid_trial_is_stored_and_answered_202_with_its_id() {
     assert_eq!(status, StatusCode::ACCEPTED);
     assert_eq!(body["id"], "1-0");
     assert_eq!(body["index"], 0);
+    assert_eq!(body["index"], 0);
     assert_eq!(body["trial"], "w");
-    assert_eq!(*memory.entries.lock().unwrap(), [Observation::Win]);
+    assert_eq!(memory.observations(), 1);
 }
 
 #[tokio::test]
@@ -136,7 +28,7 @@ async fn anything_else_is_a_400_naming_the_accepted_values_and_stores_nothing() 
         assert_eq!(status, StatusCode::BAD_REQUEST, "{trial}");
         assert_eq!(body["accepted"], serde_json::json!(["w", "l"]), "{trial}");
     }
-    assert!(memory.entries.lock().unwrap().is_empty());
+    assert_eq!(memory.observations(), 0);
 }
 
 #[tokio::test]
@@ -165,7 +57,7 @@ async fn a_full_write_queue_is_a_503_with_retry_after_and_stores_nothing() {
     let response = router.clone().oneshot(request).await.unwrap();
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.headers()["retry-after"], "1");
-    assert!(memory.entries.lock().unwrap().is_empty());
+    assert_eq!(memory.observations(), 0);
 }
 
 #[tokio::test]
@@ -196,7 +88,7 @@ async fn batches_are_all_or_nothing_and_bounded() {
         .0,
         StatusCode::PAYLOAD_TOO_LARGE
     );
-    assert_eq!(memory.entries.lock().unwrap().len(), 3);
+    assert_eq!(memory.observations(), 3);
 }
 
 #[tokio::test]

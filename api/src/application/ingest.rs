@@ -63,12 +63,16 @@ impl Ingest {
         Ok((observation, appended))
     }
 
-    /// Records a batch all-or-nothing: every trial is validated first.
+    /// Records a batch for `model` all-or-nothing: every trial is validated first.
     ///
     /// # Errors
     /// The first invalid trial, an empty or oversized batch, or a log failure;
     /// in every case nothing is stored.
-    pub async fn record_all<'a, I>(&self, trials: I) -> Result<(usize, Appended), IngestError>
+    pub async fn record_all<'a, I>(
+        &self,
+        model: &ModelName,
+        trials: I,
+    ) -> Result<(usize, Appended), IngestError>
     where
         I: IntoIterator<Item = &'a str>,
     {
@@ -80,20 +84,51 @@ impl Ingest {
                     .map_err(|source| IngestError::InvalidInBatch { index, source })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if observations.is_empty() {
+        self.append(model, &observations).await
+    }
+
+    /// Records `wins` wins and `losses` losses for `model`, all or nothing:
+    /// aggregated counts, under the same bound as a batch.
+    ///
+    /// # Errors
+    /// An empty or oversized total, or a log failure; nothing is stored.
+    pub async fn record_counts(
+        &self,
+        model: &ModelName,
+        wins: u64,
+        losses: u64,
+    ) -> Result<(usize, Appended), IngestError> {
+        let total = usize::try_from(wins.saturating_add(losses)).unwrap_or(usize::MAX);
+        self.check_size(total)?;
+        // Both are at most the bound now.
+        let (wins, losses) = (wins as usize, losses as usize);
+        let observations: Vec<Observation> = std::iter::repeat_n(Observation::Win, wins)
+            .chain(std::iter::repeat_n(Observation::Loss, losses))
+            .collect();
+        self.append(model, &observations).await
+    }
+
+    async fn append(
+        &self,
+        model: &ModelName,
+        observations: &[Observation],
+    ) -> Result<(usize, Appended), IngestError> {
+        self.check_size(observations.len())?;
+        let appended = self.log.append(model, observations).await?;
+        Ok((observations.len(), appended))
+    }
+
+    fn check_size(&self, given: usize) -> Result<(), IngestError> {
+        if given == 0 {
             return Err(IngestError::EmptyBatch);
         }
-        if observations.len() > self.max_batch {
+        if given > self.max_batch {
             return Err(IngestError::BatchTooLarge {
                 max: self.max_batch,
-                given: observations.len(),
+                given,
             });
         }
-        let appended = self
-            .log
-            .append(&ModelName::default_model(), &observations)
-            .await?;
-        Ok((observations.len(), appended))
+        Ok(())
     }
 
     /// The largest batch accepted.
@@ -106,92 +141,92 @@ impl Ingest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::application::EventId;
-    use async_trait::async_trait;
-    use std::sync::Mutex;
+    use crate::application::memory::MemoryModels;
 
-    /// An in-memory log; `down` makes every append fail as Redis being away would.
-    #[derive(Default)]
-    struct MemoryLog {
-        entries: Mutex<Vec<Observation>>,
-        down: bool,
-    }
-
-    #[async_trait]
-    impl EventLog for MemoryLog {
-        async fn append(
-            &self,
-            _: &ModelName,
-            observations: &[Observation],
-        ) -> Result<Appended, PortError> {
-            if self.down {
-                return Err(PortError::Unavailable("down".into()));
-            }
-            let mut entries = self.entries.lock().unwrap();
-            let index = entries.len() as u64;
-            entries.extend_from_slice(observations);
-            Ok(Appended {
-                id: EventId("1-0".into()),
-                index,
-            })
-        }
-    }
-
-    fn ingest(log: &Arc<MemoryLog>) -> Ingest {
+    fn ingest(log: &Arc<MemoryModels>) -> Ingest {
         Ingest::new(log.clone(), 10)
     }
 
+    fn counts(log: &MemoryModels, model: &str) -> Option<(u64, u64)> {
+        log.model(model).map(|m| (m.counts.w(), m.counts.n()))
+    }
+
+    fn named(name: &str) -> ModelName {
+        ModelName::parse(name).unwrap()
+    }
+
     #[tokio::test]
-    async fn a_valid_trial_is_appended() {
-        let log = Arc::new(MemoryLog::default());
-        let (observation, appended) = ingest(&log).record("w").await.unwrap();
+    async fn a_valid_trial_is_appended_to_default() {
+        let log = Arc::new(MemoryModels::new());
+        let (observation, _) = ingest(&log).record("w").await.unwrap();
         assert_eq!(observation, Observation::Win);
-        assert_eq!(appended.index, 0);
-        assert_eq!(*log.entries.lock().unwrap(), vec![Observation::Win]);
+        assert_eq!(counts(&log, "default"), Some((1, 1)));
     }
 
     #[tokio::test]
     async fn unknown_trial_is_rejected_and_not_counted() {
-        let log = Arc::new(MemoryLog::default());
+        let log = Arc::new(MemoryModels::new());
         for bad in ["x", "W", "ww", "", "\0"] {
             let error = ingest(&log).record(bad).await.unwrap_err();
             assert!(matches!(error, IngestError::Invalid(_)), "{bad:?}: {error}");
         }
-        assert!(log.entries.lock().unwrap().is_empty());
+        assert_eq!(log.observations(), 0);
     }
 
     #[tokio::test]
     async fn a_batch_with_one_bad_trial_stores_nothing() {
-        let log = Arc::new(MemoryLog::default());
-        let error = ingest(&log).record_all(["w", "l", "x"]).await.unwrap_err();
+        let log = Arc::new(MemoryModels::new());
+        let error = ingest(&log)
+            .record_all(&named("a"), ["w", "l", "x"])
+            .await
+            .unwrap_err();
         assert_eq!(
             error.to_string(),
             "trial 2: invalid trial \"x\": expected \"w\" or \"l\""
         );
-        assert!(log.entries.lock().unwrap().is_empty());
+        assert_eq!(log.observations(), 0);
     }
 
     #[tokio::test]
     async fn batches_are_bounded_and_non_empty() {
-        let log = Arc::new(MemoryLog::default());
-        let eleven = ["w"; 11];
+        let log = Arc::new(MemoryModels::new());
+        let a = named("a");
         assert!(matches!(
-            ingest(&log).record_all(eleven).await,
+            ingest(&log).record_all(&a, ["w"; 11]).await,
             Err(IngestError::BatchTooLarge { max: 10, given: 11 })
         ));
         assert!(matches!(
-            ingest(&log).record_all([]).await,
+            ingest(&log).record_all(&a, []).await,
             Err(IngestError::EmptyBatch)
         ));
-        assert_eq!(ingest(&log).record_all(["w"; 10]).await.unwrap().0, 10);
+        assert_eq!(log.observations(), 0);
+        assert_eq!(ingest(&log).record_all(&a, ["w"; 10]).await.unwrap().0, 10);
+        assert_eq!(counts(&log, "a"), Some((10, 10)));
+    }
+
+    #[tokio::test]
+    async fn aggregated_counts_are_recorded_under_the_same_bound() {
+        let log = Arc::new(MemoryModels::new());
+        let b = named("b");
+        assert_eq!(ingest(&log).record_counts(&b, 3, 7).await.unwrap().0, 10);
+        assert_eq!(counts(&log, "b"), Some((3, 10)));
+        for (w, l) in [(0, 0), (6, 5), (u64::MAX, 1), (1, u64::MAX)] {
+            let error = ingest(&log).record_counts(&b, w, l).await.unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    IngestError::EmptyBatch | IngestError::BatchTooLarge { .. }
+                ),
+                "{w}/{l}: {error}"
+            );
+        }
+        assert_eq!(counts(&log, "b"), Some((3, 10)));
     }
 
     #[tokio::test]
     async fn an_unavailable_log_is_reported() {
-        let log = Arc::new(MemoryLog {
-            down: true,
-            ..MemoryLog::default()
-        });
+        let log = Arc::new(MemoryModels::new());
+        log.set_up(false);
         let error = ingest(&log).record("w").await.unwrap_err();
         assert!(matches!(error, IngestError::Log(PortError::Unavailable(_))));
     }

@@ -1,7 +1,7 @@
 //! What the use cases need from the outside world, as traits.
 
 use async_trait::async_trait;
-use domain::{ModelName, ModelState, Observation};
+use domain::{ModelDefinition, ModelName, ModelState, Observation};
 use serde::Serialize;
 
 /// The id the event log gave an appended observation.
@@ -34,7 +34,7 @@ pub struct Appended {
     pub index: u64,
 }
 
-/// The durable, append-only log of observations.
+/// The durable, append-only log of observations, definitions and deletions.
 #[async_trait]
 pub trait EventLog: Send + Sync {
     /// Appends `observations` of `model`, all or none, in one log entry;
@@ -44,14 +44,30 @@ pub trait EventLog: Send + Sync {
         model: &ModelName,
         observations: &[Observation],
     ) -> Result<Appended, PortError>;
+
+    /// Appends the (re)definition of `model`; bayes applies it in log order.
+    async fn define(
+        &self,
+        model: &ModelName,
+        definition: ModelDefinition,
+    ) -> Result<EventId, PortError>;
+
+    /// Appends the deletion of `model`; bayes applies it in log order.
+    async fn delete(&self, model: &ModelName) -> Result<EventId, PortError>;
 }
 
 /// Read access to the models the subscriber maintains.
 #[async_trait]
 pub trait ModelStore: Send + Sync {
-    /// `model`'s counts and definition as stored now (zero counts and no
-    /// definition before its first observation).
-    async fn load(&self, model: &ModelName) -> Result<ModelState, PortError>;
+    /// `model`'s counts and definition as stored now; `None` if it does not exist.
+    async fn load(&self, model: &ModelName) -> Result<Option<ModelState>, PortError>;
+
+    /// Up to `limit` models in name order, after `after` if given.
+    async fn list(
+        &self,
+        after: Option<&ModelName>,
+        limit: usize,
+    ) -> Result<Vec<(ModelName, ModelState)>, PortError>;
 }
 
 /// Whether the service's dependencies answer.

@@ -1,7 +1,7 @@
 //! Reading the model: load counts and definition, summarise with the domain.
 
 use super::{ModelStore, PortError};
-use domain::{ModelDefinition, ModelName, ModelSummary, PosteriorError};
+use domain::{Counts, ModelDefinition, ModelName, ModelState, ModelSummary, PosteriorError};
 use std::sync::Arc;
 
 /// The model query use case.
@@ -20,6 +20,9 @@ pub enum QueryError {
     /// The stored state has no posterior (a definition that contradicts the data).
     #[error(transparent)]
     Posterior(#[from] PosteriorError),
+    /// No such model.
+    #[error("unknown model {0}")]
+    Unknown(String),
 }
 
 impl ModelQuery {
@@ -34,7 +37,14 @@ impl ModelQuery {
     /// # Errors
     /// [`QueryError`] when the store fails or the state has no posterior.
     pub async fn summary(&self) -> Result<ModelSummary, QueryError> {
-        let state = self.store.load(&ModelName::default_model()).await?;
+        let state = self
+            .store
+            .load(&ModelName::default_model())
+            .await?
+            .unwrap_or(ModelState {
+                counts: Counts::ZERO,
+                definition: None,
+            });
         let definition = state.definition.unwrap_or(self.defaults);
         // Microseconds on the default grid, but tens of milliseconds on a
         // million points: never on the runtime's threads.
@@ -49,14 +59,22 @@ impl ModelQuery {
 mod tests {
     use super::*;
     use async_trait::async_trait;
-    use domain::{Counts, Grid, ModelState, Prior};
+    use domain::{Grid, Prior};
 
     struct FixedStore(ModelState);
 
     #[async_trait]
     impl ModelStore for FixedStore {
-        async fn load(&self, _: &ModelName) -> Result<ModelState, PortError> {
-            Ok(self.0)
+        async fn load(&self, _: &ModelName) -> Result<Option<ModelState>, PortError> {
+            Ok(Some(self.0))
+        }
+
+        async fn list(
+            &self,
+            _: Option<&ModelName>,
+            _: usize,
+        ) -> Result<Vec<(ModelName, ModelState)>, PortError> {
+            Ok(Vec::new())
         }
     }
 

@@ -1,17 +1,21 @@
 //! `ApiError`: every failure a handler can return, and the status it maps to.
 //! Clients get a plain JSON message; 5xx causes are logged, not shown.
 
-use crate::application::{IngestError, PortError, QueryError};
+use crate::application::{DecideError, DefineError, IngestError, PortError, QueryError};
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use domain::DecisionError;
 use domain::Observation;
 use serde_json::json;
 
 /// An error answer.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    /// Not an observation, or a malformed batch body.
+    /// Not an observation; the answer lists the accepted ones.
+    #[error("{0}")]
+    BadTrial(String),
+    /// A malformed body, a bad name or parameter.
     #[error("{0}")]
     BadRequest(String),
     /// A batch past the size bound.
@@ -34,9 +38,10 @@ pub enum ApiError {
 impl From<IngestError> for ApiError {
     fn from(error: IngestError) -> Self {
         match error {
-            IngestError::Invalid(_)
-            | IngestError::InvalidInBatch { .. }
-            | IngestError::EmptyBatch => Self::BadRequest(error.to_string()),
+            IngestError::Invalid(_) | IngestError::InvalidInBatch { .. } => {
+                Self::BadTrial(error.to_string())
+            }
+            IngestError::EmptyBatch => Self::BadRequest(error.to_string()),
             IngestError::BatchTooLarge { .. } => Self::TooLarge(error.to_string()),
             IngestError::Log(port) => port.into(),
         }
@@ -48,6 +53,30 @@ impl From<QueryError> for ApiError {
         match error {
             QueryError::Store(port) => port.into(),
             QueryError::Posterior(e) => Self::Internal(e.to_string()),
+            QueryError::Unknown(_) => Self::NotFound(error.to_string()),
+        }
+    }
+}
+
+impl From<DefineError> for ApiError {
+    fn from(error: DefineError) -> Self {
+        match error {
+            DefineError::NoMass { .. } => Self::BadRequest(error.to_string()),
+            DefineError::Log(port) => port.into(),
+        }
+    }
+}
+
+impl From<DecideError> for ApiError {
+    fn from(error: DecideError) -> Self {
+        match error {
+            DecideError::BadRequest(_) => Self::BadRequest(error.to_string()),
+            DecideError::Unknown(_) => Self::NotFound(error.to_string()),
+            DecideError::Decision(DecisionError::Posterior { .. }) => {
+                Self::Internal(error.to_string())
+            }
+            DecideError::Decision(_) => Self::BadRequest(error.to_string()),
+            DecideError::Store(port) => port.into(),
         }
     }
 }
@@ -65,7 +94,7 @@ impl From<PortError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let kind = match &self {
-            Self::BadRequest(_) => "bad_request",
+            Self::BadTrial(_) | Self::BadRequest(_) => "bad_request",
             Self::TooLarge(_) => "too_large",
             Self::NotFound(_) => "not_found",
             Self::Unavailable(_) => "unavailable",
@@ -74,10 +103,11 @@ impl IntoResponse for ApiError {
         };
         metrics::counter!("api_errors_total", "kind" => kind).increment(1);
         let (status, body) = match &self {
-            Self::BadRequest(message) => (
+            Self::BadTrial(message) => (
                 StatusCode::BAD_REQUEST,
                 json!({ "error": message, "accepted": Observation::ACCEPTED }),
             ),
+            Self::BadRequest(message) => (StatusCode::BAD_REQUEST, json!({ "error": message })),
             Self::TooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, json!({ "error": message })),
             Self::NotFound(message) => (StatusCode::NOT_FOUND, json!({ "error": message })),
             Self::Unavailable(cause) => {

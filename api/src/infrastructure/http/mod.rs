@@ -1,7 +1,13 @@
-//! The HTTP interface: routes, handlers and the one error type that decides statuses.
+//! The HTTP interface: the router, its handlers by concern, and the one
+//! error type that decides statuses.
 
+mod decisions;
 mod error;
+mod extract;
+mod models;
+mod observations;
+mod operations;
 mod routes;
 
 pub use error::ApiError;
-pub use routes::{AppState, app};
+pub use routes::{AppState, ErrorBody, app};

@@ -4,6 +4,11 @@
 //! MULTI/EXEC, all or none). Each request is answered once the write holding
 //! it is acknowledged, with the entry's id and the request's index in it.
 //!
+//! Definitions and deletions travel the same queue, so a model's events keep
+//! the order in which they were accepted: a request's trials are merged
+//! into an earlier entry of its model only if no definition or deletion of
+//! that model came between them.
+//!
 //! Under load, the cost per request in Redis and here falls with the group
 //! size instead of rising with the request rate. The queues are bounded: a
 //! full one answers "overloaded" at once (503 with Retry-After), so memory
@@ -11,10 +16,11 @@
 
 use super::port_error;
 use crate::application::{Appended, EventId, EventLog, PortError};
-use domain::{ModelName, Observation};
-use platform::log_entry::observations_fields;
+use domain::{ModelDefinition, ModelName, Observation};
+use platform::log_entry::{definition_fields, deletion_fields, observations_fields};
 use platform::{PartitionKeys, RedisKeys};
 use redis::aio::ConnectionManager;
+use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot, watch};
 
 /// Most observations in one write, so one write stays a bounded size.
@@ -22,8 +28,25 @@ const MAX_GROUP_OBSERVATIONS: usize = 200_000;
 
 struct Request {
     model: String,
-    trials: String,
+    payload: Payload,
     reply: oneshot::Sender<Result<Appended, PortError>>,
+}
+
+/// What a request appends.
+enum Payload {
+    /// Observations, as a string of `w`/`l`.
+    Trials(String),
+    /// A definition or deletion: an entry of its own.
+    Event(Vec<(&'static str, String)>),
+}
+
+impl Payload {
+    fn observations(&self) -> usize {
+        match self {
+            Self::Trials(trials) => trials.len(),
+            Self::Event(_) => 0,
+        }
+    }
 }
 
 /// Appends through one group-committing writer per partition.
@@ -61,18 +84,14 @@ impl GroupCommitLog {
     }
 }
 
-#[async_trait::async_trait]
-impl EventLog for GroupCommitLog {
-    async fn append(
-        &self,
-        model: &ModelName,
-        observations: &[Observation],
-    ) -> Result<Appended, PortError> {
+impl GroupCommitLog {
+    /// Queues `payload` on its model's partition and waits for its write.
+    async fn submit(&self, model: &ModelName, payload: Payload) -> Result<Appended, PortError> {
         let partition = self.keys.partition_for(model).index as usize;
         let (reply, answer) = oneshot::channel();
         let request = Request {
             model: model.as_str().to_owned(),
-            trials: observations.iter().map(|o| o.as_str()).collect(),
+            payload,
             reply,
         };
         self.queues[partition]
@@ -94,6 +113,32 @@ impl EventLog for GroupCommitLog {
     }
 }
 
+#[async_trait::async_trait]
+impl EventLog for GroupCommitLog {
+    async fn append(
+        &self,
+        model: &ModelName,
+        observations: &[Observation],
+    ) -> Result<Appended, PortError> {
+        let trials = observations.iter().map(|o| o.as_str()).collect();
+        self.submit(model, Payload::Trials(trials)).await
+    }
+
+    async fn define(
+        &self,
+        model: &ModelName,
+        definition: ModelDefinition,
+    ) -> Result<EventId, PortError> {
+        let fields = definition_fields(model.as_str(), definition);
+        Ok(self.submit(model, Payload::Event(fields)).await?.id)
+    }
+
+    async fn delete(&self, model: &ModelName) -> Result<EventId, PortError> {
+        let fields = deletion_fields(model.as_str());
+        Ok(self.submit(model, Payload::Event(fields)).await?.id)
+    }
+}
+
 struct Writer {
     connection: ConnectionManager,
     keys: PartitionKeys,
@@ -107,10 +152,10 @@ impl Writer {
         }
         while let Some(first) = queue.recv().await {
             let mut group = vec![first];
-            let mut observations = group[0].trials.len();
+            let mut observations = group[0].payload.observations();
             while observations < MAX_GROUP_OBSERVATIONS {
                 let Ok(request) = queue.try_recv() else { break };
-                observations += request.trials.len();
+                observations += request.payload.observations();
                 group.push(request);
             }
             self.write(group).await;
@@ -119,24 +164,7 @@ impl Writer {
 
     /// Writes a group and answers each of its requests.
     async fn write(&mut self, group: Vec<Request>) {
-        // One entry per model, in the order models first appear; each
-        // request's trials are contiguous in its model's entry.
-        let mut entries: Vec<(String, String)> = Vec::new();
-        let mut placed = Vec::with_capacity(group.len());
-        for request in &group {
-            let entry = match entries
-                .iter()
-                .position(|(model, _)| *model == request.model)
-            {
-                Some(entry) => entry,
-                None => {
-                    entries.push((request.model.clone(), String::new()));
-                    entries.len() - 1
-                }
-            };
-            placed.push((entry, entries[entry].1.len() as u64));
-            entries[entry].1.push_str(&request.trials);
-        }
+        let (entries, placed) = plan(&group);
         let result = self.append(&entries).await;
         metrics::histogram!("api_group_commit_requests").record(group.len() as f64);
         for (request, (entry, index)) in group.into_iter().zip(placed) {
@@ -152,13 +180,13 @@ impl Writer {
         }
     }
 
-    async fn append(&mut self, entries: &[(String, String)]) -> Result<Vec<String>, PortError> {
+    async fn append(&mut self, entries: &[Entry<'_>]) -> Result<Vec<String>, PortError> {
         let mut pipeline = redis::pipe();
         if entries.len() > 1 {
             // MULTI/EXEC: all the entries or, if EXEC never arrives, none.
             pipeline.atomic();
         }
-        for (model, trials) in entries {
+        for entry in entries {
             let mut xadd = redis::cmd("XADD");
             xadd.arg(&self.keys.events);
             if self.maxlen > 0 {
@@ -166,8 +194,17 @@ impl Writer {
                 xadd.arg("MAXLEN").arg("~").arg(self.maxlen);
             }
             xadd.arg("*");
-            for (field, value) in observations_fields(model, trials) {
-                xadd.arg(field).arg(value);
+            match entry {
+                Entry::Trials(model, trials) => {
+                    for (field, value) in observations_fields(model, trials) {
+                        xadd.arg(field).arg(value);
+                    }
+                }
+                Entry::Event(fields) => {
+                    for (field, value) in *fields {
+                        xadd.arg(*field).arg(value);
+                    }
+                }
             }
             pipeline.add_command(xadd);
         }
@@ -184,5 +221,95 @@ impl Writer {
                 entries.len()
             )))
         }
+    }
+}
+
+/// One entry of a write.
+enum Entry<'a> {
+    /// A model's run of observations.
+    Trials(&'a str, String),
+    /// A definition or deletion, with its fields.
+    Event(&'a [(&'static str, String)]),
+}
+
+/// The entries a group is written as, and where each request landed in
+/// them: (entry, index of its first trial). One entry per model's run of
+/// observations, in the order models first appear; a definition or deletion
+/// is an entry of its own and closes its model's run, so events keep the
+/// order in which they were accepted.
+fn plan(group: &[Request]) -> (Vec<Entry<'_>>, Vec<(usize, u64)>) {
+    let mut entries = Vec::new();
+    // The entry holding each model's open run of observations.
+    let mut open: HashMap<&str, usize> = HashMap::new();
+    let mut placed = Vec::with_capacity(group.len());
+    for request in group {
+        let model = request.model.as_str();
+        match &request.payload {
+            Payload::Trials(trials) => {
+                let at = *open.entry(model).or_insert_with(|| {
+                    entries.push(Entry::Trials(model, String::new()));
+                    entries.len() - 1
+                });
+                if let Entry::Trials(_, run) = &mut entries[at] {
+                    placed.push((at, run.len() as u64));
+                    run.push_str(trials);
+                }
+            }
+            Payload::Event(fields) => {
+                open.remove(model);
+                entries.push(Entry::Event(fields));
+                placed.push((entries.len() - 1, 0));
+            }
+        }
+    }
+    (entries, placed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(model: &str, payload: Payload) -> Request {
+        Request {
+            model: model.to_owned(),
+            payload,
+            reply: oneshot::channel().0,
+        }
+    }
+
+    fn trials(model: &str, trials: &str) -> Request {
+        request(model, Payload::Trials(trials.to_owned()))
+    }
+
+    fn shown(entries: &[Entry<'_>]) -> Vec<String> {
+        entries
+            .iter()
+            .map(|entry| match entry {
+                Entry::Trials(model, trials) => format!("{model}:{trials}"),
+                Entry::Event(fields) => format!("{}:{}", fields[0].1, fields[1].1),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn observations_of_a_model_share_one_entry() {
+        let group = [trials("a", "w"), trials("b", "ll"), trials("a", "lw")];
+        let (entries, placed) = plan(&group);
+        assert_eq!(shown(&entries), ["a:wlw", "b:ll"]);
+        assert_eq!(placed, [(0, 0), (1, 0), (0, 1)]);
+    }
+
+    #[test]
+    fn a_definition_or_deletion_keeps_its_place_between_observations() {
+        let group = [
+            trials("a", "w"),
+            request("a", Payload::Event(deletion_fields("a"))),
+            trials("a", "l"),
+            trials("b", "w"),
+            trials("a", "w"),
+        ];
+        let (entries, placed) = plan(&group);
+        assert_eq!(shown(&entries), ["a:w", "a:delete", "a:lw", "b:w"]);
+        assert_eq!(placed, [(0, 0), (1, 0), (2, 0), (3, 0), (2, 1)]);
     }
 }

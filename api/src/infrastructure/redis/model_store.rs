@@ -1,4 +1,5 @@
-//! Reads the model hashes that bayes maintains, and answers readiness.
+//! Reads the model hashes and the models index that bayes maintains, and
+//! answers readiness.
 
 use super::port_error;
 use crate::application::{ModelStore, PortError, Readiness};
@@ -24,15 +25,87 @@ impl RedisModelStore {
 
 #[async_trait]
 impl ModelStore for RedisModelStore {
-    async fn load(&self, model: &ModelName) -> Result<ModelState, PortError> {
+    async fn load(&self, model: &ModelName) -> Result<Option<ModelState>, PortError> {
         let values: [Option<String>; 4] = redis::cmd("HMGET")
             .arg(self.keys.model(model))
             .arg(&FIELDS)
             .query_async(&mut self.connection.clone())
             .await
             .map_err(|e| port_error(&e))?;
-        decode(values).map_err(|e| PortError::Failed(e.to_string()))
+        stored(values)
     }
+
+    /// Each partition's index gives its next `limit` names after `after`
+    /// (`ZRANGE … BYLEX`, O(log M + limit)); the smallest `limit` of them
+    /// are read with one pipeline of `HMGET`s per partition (one hash tag
+    /// each, so it also holds on a cluster).
+    async fn list(
+        &self,
+        after: Option<&ModelName>,
+        limit: usize,
+    ) -> Result<Vec<(ModelName, ModelState)>, PortError> {
+        let start = after.map_or_else(|| "-".to_owned(), |name| format!("({name}"));
+        let mut names = Vec::new();
+        for partition in self.keys.partitions() {
+            let page: Vec<String> = redis::cmd("ZRANGE")
+                .arg(&partition.models)
+                .arg(&start)
+                .arg("+")
+                .arg("BYLEX")
+                .arg("LIMIT")
+                .arg(0)
+                .arg(limit)
+                .query_async(&mut self.connection.clone())
+                .await
+                .map_err(|e| port_error(&e))?;
+            names.extend(page.into_iter().map(|name| (name, partition)));
+        }
+        names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        names.truncate(limit);
+        let mut models = Vec::with_capacity(names.len());
+        for partition in self.keys.partitions() {
+            let mine: Vec<&String> = names
+                .iter()
+                .filter(|(_, p)| p.index == partition.index)
+                .map(|(name, _)| name)
+                .collect();
+            if mine.is_empty() {
+                continue;
+            }
+            let mut pipeline = redis::pipe();
+            for name in &mine {
+                pipeline
+                    .cmd("HMGET")
+                    .arg(partition.model_key(name))
+                    .arg(&FIELDS);
+            }
+            let values: Vec<[Option<String>; 4]> = pipeline
+                .query_async(&mut self.connection.clone())
+                .await
+                .map_err(|e| port_error(&e))?;
+            for (name, values) in mine.into_iter().zip(values) {
+                // Deleted between the two reads: not listed.
+                if let Some(state) = stored(values)? {
+                    let name = ModelName::parse(name).map_err(|e| {
+                        PortError::Failed(format!("the models index holds {name:?}: {e}"))
+                    })?;
+                    models.push((name, state));
+                }
+            }
+        }
+        models.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        Ok(models)
+    }
+}
+
+/// A model hash's values; `None` when the hash does not exist.
+fn stored(values: [Option<String>; 4]) -> Result<Option<ModelState>, PortError> {
+    if values.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    decode(values)
+        .map(Some)
+        .map_err(|e| PortError::Failed(e.to_string()))
 }
 
 #[async_trait]

@@ -1,0 +1,159 @@
+//! An in-memory stand-in for Redis and bayes together (the ports' fake): appends are applied
+//! at once, so what is written can be read back. For tests of the use cases
+//! and of the router without a socket or a Redis; it keeps nothing.
+
+use super::{Appended, EventId, EventLog, ModelStore, PortError, Readiness};
+use async_trait::async_trait;
+use domain::{Counts, ModelDefinition, ModelName, ModelState, Observation};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+/// Models in a map; `set_up(false)` is Redis away, `set_full(true)` a full
+/// write queue.
+#[derive(Default)]
+pub struct MemoryModels {
+    models: Mutex<BTreeMap<ModelName, ModelState>>,
+    down: AtomicBool,
+    full: AtomicBool,
+    entries: AtomicU64,
+    observations: AtomicU64,
+}
+
+impl MemoryModels {
+    /// An empty store that answers.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Makes every call fail as an unreachable Redis would (`false`), or answer.
+    pub fn set_up(&self, up: bool) {
+        self.down.store(!up, Ordering::SeqCst);
+    }
+
+    /// Makes appends fail as a full write queue would.
+    pub fn set_full(&self, full: bool) {
+        self.full.store(full, Ordering::SeqCst);
+    }
+
+    /// Observations appended so far, over all models.
+    #[must_use]
+    pub fn observations(&self) -> u64 {
+        self.observations.load(Ordering::SeqCst)
+    }
+
+    /// The state of `model`, if it exists.
+    #[must_use]
+    pub fn model(&self, model: &str) -> Option<ModelState> {
+        let name = ModelName::parse(model).ok()?;
+        self.lock().get(&name).copied()
+    }
+
+    fn check(&self) -> Result<(), PortError> {
+        if self.down.load(Ordering::SeqCst) {
+            Err(PortError::Unavailable("connection refused".into()))
+        } else {
+            Ok(())
+        }
+    }
+
+    fn next_id(&self) -> EventId {
+        EventId(format!(
+            "{}-0",
+            self.entries.fetch_add(1, Ordering::SeqCst) + 1
+        ))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<ModelName, ModelState>> {
+        // A panic while holding the lock leaves a map that is still whole.
+        self.models
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+const EMPTY: ModelState = ModelState {
+    counts: Counts::ZERO,
+    definition: None,
+};
+
+#[async_trait]
+impl EventLog for MemoryModels {
+    async fn append(
+        &self,
+        model: &ModelName,
+        observations: &[Observation],
+    ) -> Result<Appended, PortError> {
+        self.check()?;
+        if self.full.load(Ordering::SeqCst) {
+            return Err(PortError::Overloaded("the write queue is full".into()));
+        }
+        let added = observations
+            .iter()
+            .copied()
+            .collect::<Result<Counts, _>>()
+            .map_err(|e| PortError::Failed(e.to_string()))?;
+        let mut models = self.lock();
+        let state = models.entry(model.clone()).or_insert(EMPTY);
+        state.counts = state
+            .counts
+            .merge(added)
+            .map_err(|e| PortError::Failed(e.to_string()))?;
+        self.observations
+            .fetch_add(observations.len() as u64, Ordering::SeqCst);
+        Ok(Appended {
+            id: self.next_id(),
+            index: 0,
+        })
+    }
+
+    async fn define(
+        &self,
+        model: &ModelName,
+        definition: ModelDefinition,
+    ) -> Result<EventId, PortError> {
+        self.check()?;
+        self.lock().entry(model.clone()).or_insert(EMPTY).definition = Some(definition);
+        Ok(self.next_id())
+    }
+
+    async fn delete(&self, model: &ModelName) -> Result<EventId, PortError> {
+        self.check()?;
+        self.lock().remove(model);
+        Ok(self.next_id())
+    }
+}
+
+#[async_trait]
+impl ModelStore for MemoryModels {
+    async fn load(&self, model: &ModelName) -> Result<Option<ModelState>, PortError> {
+        self.check()?;
+        Ok(self.lock().get(model).copied())
+    }
+
+    async fn list(
+        &self,
+        after: Option<&ModelName>,
+        limit: usize,
+    ) -> Result<Vec<(ModelName, ModelState)>, PortError> {
+        self.check()?;
+        let models = self.lock();
+        let start = match after {
+            Some(after) => std::ops::Bound::Excluded(after.clone()),
+            None => std::ops::Bound::Unbounded,
+        };
+        Ok(models
+            .range((start, std::ops::Bound::Unbounded))
+            .take(limit)
+            .map(|(name, state)| (name.clone(), *state))
+            .collect())
+    }
+}
+
+#[async_trait]
+impl Readiness for MemoryModels {
+    async fn check(&self) -> Result<(), PortError> {
+        MemoryModels::check(self)
+    }
+}

@@ -1,0 +1,88 @@
+//! Decisions between models: the exact comparison and a Thompson draw.
+
+use super::routes::Shared;
+use super::{ApiError, ErrorBody, extract};
+use crate::application::decide::Compared;
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// The query of `GET /compare`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub(super) struct CompareQuery {
+    /// 2 to 20 model names, comma separated; the first is the baseline.
+    #[param(example = "control,variant")]
+    models: String,
+    /// The risk threshold on the proportion scale; 0.0025 if absent.
+    threshold: Option<f64>,
+}
+
+/// Compares models exactly on their grids: per model P(best) and expected
+/// loss, against the baseline P(B > A) and the lift interval, and the decision.
+#[utoipa::path(
+    get,
+    path = "/compare",
+    tag = "decisions",
+    params(CompareQuery),
+    responses(
+        (status = 200, description = "Each model's standing and the decision", body = Compared),
+        (status = 400, description = "Fewer than 2 or more than 20 models, a bad or repeated name, a bad threshold", body = ErrorBody),
+        (status = 404, description = "An unknown model", body = ErrorBody),
+        (status = 503, description = "Redis unavailable", body = ErrorBody),
+    )
+)]
+pub(super) async fn compare(
+    State(state): State<Shared>,
+    query: Result<Query<CompareQuery>, QueryRejection>,
+) -> Result<Json<Compared>, ApiError> {
+    let query = extract::query(query)?;
+    let threshold = query.threshold.unwrap_or(domain::DEFAULT_THRESHOLD);
+    Ok(Json(
+        state.decisions.compare(&query.models, threshold).await?,
+    ))
+}
+
+/// The query of `GET /choose`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub(super) struct ChooseQuery {
+    /// 1 to 20 model names, comma separated.
+    #[param(example = "a,b,c")]
+    models: String,
+    /// Each model is chosen with at least this probability (0 to 1/K); 0 if absent.
+    floor: Option<f64>,
+}
+
+/// The model a Thompson draw chose.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Chosen {
+    /// Its name.
+    pub model: String,
+}
+
+/// One Thompson draw: a grid point from each posterior, the largest wins
+/// (ties broken uniformly), with an optional floor per model.
+#[utoipa::path(
+    get,
+    path = "/choose",
+    tag = "decisions",
+    params(ChooseQuery),
+    responses(
+        (status = 200, description = "The model to try next", body = Chosen),
+        (status = 400, description = "No or more than 20 models, a bad or repeated name, a floor outside [0, 1/K]", body = ErrorBody),
+        (status = 404, description = "An unknown model", body = ErrorBody),
+        (status = 503, description = "Redis unavailable", body = ErrorBody),
+    )
+)]
+pub(super) async fn choose(
+    State(state): State<Shared>,
+    query: Result<Query<ChooseQuery>, QueryRejection>,
+) -> Result<Json<Chosen>, ApiError> {
+    let query = extract::query(query)?;
+    let model = state
+        .decisions
+        .choose(&query.models, query.floor.unwrap_or(0.0))
+        .await?;
+    Ok(Json(Chosen { model }))
+}

@@ -1,0 +1,290 @@
+//! Models out: the v1 `default` summary and plot, and the named models'
+//! summaries, list, definitions, deletions, curves and plots.
+
+use super::routes::Shared;
+use super::{ApiError, ErrorBody, extract};
+use crate::application::{ListedModel, NamedSummary, PosteriorCurve, catalog::MAX_PAGE};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use domain::{Grid, ModelDefinition, ModelName, ModelSummary, Prior};
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use utoipa::{IntoParams, ToSchema};
+
+/// The posterior summary of the model `default` as bayes stored it (the
+/// prior's, before any observation).
+#[utoipa::path(
+    get,
+    path = "/model",
+    tag = "model",
+    responses(
+        (status = 200, description = "Counts, definition and posterior summaries", body = ModelSummary),
+        (status = 503, description = "Redis unavailable", body = ErrorBody),
+    )
+)]
+pub(super) async fn model(State(state): State<Shared>) -> Result<Json<ModelSummary>, ApiError> {
+    Ok(Json(state.query.summary().await?))
+}
+
+/// A page of `GET /models`.
+#[derive(Debug, Deserialize, IntoParams)]
+pub(super) struct Page {
+    /// Start after this name (the previous page's `next`).
+    after: Option<String>,
+    /// Models per page, 1 to 1,000; 100 if absent.
+    limit: Option<usize>,
+}
+
+/// The models of one page, by name.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelList {
+    /// The models, in name order.
+    pub models: Vec<ListedModel>,
+    /// The `after` of the next page; null on the last.
+    pub next: Option<String>,
+}
+
+/// The models, by name, with their counts and posterior means, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/models",
+    tag = "models",
+    params(Page),
+    responses(
+        (status = 200, description = "One page of models", body = ModelList),
+        (status = 400, description = "A bad `after` or `limit`", body = ErrorBody),
+        (status = 503, description = "Redis unavailable", body = ErrorBody),
+    )
+)]
+pub(super) async fn list(
+    State(state): State<Shared>,
+    page: Result<Query<Page>, QueryRejection>,
+) -> Result<Json<ModelList>, ApiError> {
+    let page = extract::query(page)?;
+    let limit = page.limit.unwrap_or(100);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::BadRequest(format!(
+            "limit must be between 1 and {MAX_PAGE}, got {limit}"
+        )));
+    }
+    let after = page
+        .after
+        .map(|name| ModelName::parse(&name))
+        .transpose()
+        .map_err(|e| ApiError::BadRequest(format!("after: {e}")))?;
+    let models = state.catalog.list(after.as_ref(), limit).await?;
+    let next = (models.len() == limit)
+        .then(|| models.last().map(|m| m.name.clone()))
+        .flatten();
+    Ok(Json(ModelList { models, next }))
+}
+
+/// A model's summary: the `/model` summary plus its name.
+#[utoipa::path(
+    get,
+    path = "/models/{name}",
+    tag = "models",
+    params(("name" = String, Path, description = "The model's name")),
+    responses(
+        (status = 200, description = "Counts, definition and posterior summaries", body = NamedSummary),
+        (status = 400, description = "Not a model name", body = ErrorBody),
+        (status = 404, description = "No such model", body = ErrorBody),
+        (status = 503, description = "Redis unavailable", body = ErrorBody),
+    )
+)]
+pub(super) async fn get_named(
+    State(state): State<Shared>,
+    name: Result<Path<String>, PathRejection>,
+) -> Result<Json<NamedSummary>, ApiError> {
+    let model = extract::model_name(name)?;
+    Ok(Json(state.catalog.summary(&model).await?))
+}
+
+/// The body of `PUT /models/{name}`; an absent field takes the configured default.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Definition {
+    /// `uniform`, `step:T` or `beta:A,B`.
+    #[schema(example = "beta:2,5")]
+    pub prior: Option<String>,
+    /// Points of the grid, 2 to 100,000.
+    #[schema(example = 1001, minimum = 2, maximum = 100_000)]
+    pub grid_points: Option<usize>,
+}
+
+/// Most grid points a model defined over HTTP may have: a comparison of 20
+/// such models stays in tens of milliseconds.
+pub const MAX_DEFINED_POINTS: usize = 100_000;
+
+/// Answer to an accepted definition or deletion.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventAccepted {
+    /// The id of the log entry holding it.
+    pub id: String,
+    /// The model.
+    pub name: String,
+}
+
+/// Creates or redefines a model: its prior and grid (its counts stay: they
+/// are sufficient statistics). A log event, applied by bayes in log order.
+#[utoipa::path(
+    put,
+    path = "/models/{name}",
+    tag = "models",
+    params(("name" = String, Path, description = "The model's name")),
+    request_body = Definition,
+    responses(
+        (status = 202, description = "Stored in the event log; bayes applies it next", body = EventAccepted),
+        (status = 400, description = "A bad name, prior or grid size, or a prior without mass on the grid; nothing stored", body = ErrorBody),
+        (status = 503, description = "Redis unavailable, or too many requests waiting; nothing stored", body = ErrorBody),
+    )
+)]
+pub(super) async fn put_named(
+    State(state): State<Shared>,
+    name: Result<Path<String>, PathRejection>,
+    body: Result<Json<Definition>, JsonRejection>,
+) -> Result<(StatusCode, Json<EventAccepted>), ApiError> {
+    let model = extract::model_name(name)?;
+    let body = extract::json(body, "{\"prior\": \"beta:2,5\", \"grid_points\": 1001}")?;
+    let defaults = state.catalog.defaults();
+    let prior = match body.prior {
+        Some(spec) => {
+            Prior::parse(&spec).map_err(|e| ApiError::BadRequest(format!("prior: {e}")))?
+        }
+        None => defaults.prior,
+    };
+    let grid = match body.grid_points {
+        Some(points) if points > MAX_DEFINED_POINTS => {
+            return Err(ApiError::BadRequest(format!(
+                "grid_points: at most {MAX_DEFINED_POINTS}, got {points}"
+            )));
+        }
+        Some(points) => {
+            Grid::new(points).map_err(|e| ApiError::BadRequest(format!("grid_points: {e}")))?
+        }
+        None => defaults.grid,
+    };
+    let id = state
+        .catalog
+        .define(&model, ModelDefinition { prior, grid })
+        .await?;
+    Ok(accepted(id.0, &model))
+}
+
+/// Deletes a model: its counts and definition. A log event, applied by bayes
+/// in log order.
+#[utoipa::path(
+    delete,
+    path = "/models/{name}",
+    tag = "models",
+    params(("name" = String, Path, description = "The model's name")),
+    responses(
+        (status = 202, description = "Stored in the event log; bayes applies it next", body = EventAccepted),
+        (status = 400, description = "Not a model name", body = ErrorBody),
+        (status = 404, description = "No such model", body = ErrorBody),
+        (status = 503, description = "Redis unavailable, or too many requests waiting; nothing stored", body = ErrorBody),
+    )
+)]
+pub(super) async fn delete_named(
+    State(state): State<Shared>,
+    name: Result<Path<String>, PathRejection>,
+) -> Result<(StatusCode, Json<EventAccepted>), ApiError> {
+    let model = extract::model_name(name)?;
+    let id = state.catalog.delete(&model).await?;
+    Ok(accepted(id.0, &model))
+}
+
+fn accepted(id: String, model: &ModelName) -> (StatusCode, Json<EventAccepted>) {
+    (
+        StatusCode::ACCEPTED,
+        Json(EventAccepted {
+            id,
+            name: model.to_string(),
+        }),
+    )
+}
+
+/// A model's prior and posterior mass at each grid point, for drawing.
+#[utoipa::path(
+    get,
+    path = "/models/{name}/posterior",
+    tag = "models",
+    params(("name" = String, Path, description = "The model's name")),
+    responses(
+        (status = 200, description = "The grid, the prior and the posterior", body = PosteriorCurve),
+        (status = 400, description = "Not a model name", body = ErrorBody),
+        (status = 404, description = "No such model", body = ErrorBody),
+        (status = 503, description = "Redis unavailable", body = ErrorBody),
+    )
+)]
+pub(super) async fn posterior(
+    State(state): State<Shared>,
+    name: Result<Path<String>, PathRejection>,
+) -> Result<Json<PosteriorCurve>, ApiError> {
+    let model = extract::model_name(name)?;
+    Ok(Json(state.catalog.posterior(&model).await?))
+}
+
+/// The latest plot of the model `default`.
+#[utoipa::path(
+    get,
+    path = "/graphs/posterior.png",
+    tag = "model",
+    responses(
+        (status = 200, description = "The latest plot", content_type = "image/png"),
+        (status = 404, description = "No plot drawn yet", body = ErrorBody),
+    )
+)]
+pub(super) async fn posterior_png(
+    State(state): State<Shared>,
+) -> Result<impl IntoResponse, ApiError> {
+    png(state.graphs_dir.join("posterior.png")).await
+}
+
+/// The latest plot of a model. The path is built from a validated name
+/// (no `/`, no leading `.`), so nothing else can be read through it.
+#[utoipa::path(
+    get,
+    path = "/graphs/{name}/posterior.png",
+    tag = "models",
+    params(("name" = String, Path, description = "The model's name")),
+    responses(
+        (status = 200, description = "The latest plot", content_type = "image/png"),
+        (status = 400, description = "Not a model name", body = ErrorBody),
+        (status = 404, description = "No plot drawn (yet) for this model", body = ErrorBody),
+    )
+)]
+pub(super) async fn named_png(
+    State(state): State<Shared>,
+    name: Result<Path<String>, PathRejection>,
+) -> Result<impl IntoResponse, ApiError> {
+    let model = extract::model_name(name)?;
+    let path = if model.is_default() {
+        state.graphs_dir.join("posterior.png")
+    } else {
+        state.graphs_dir.join(model.as_str()).join("posterior.png")
+    };
+    png(path).await
+}
+
+async fn png(path: PathBuf) -> Result<impl IntoResponse, ApiError> {
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => Ok((
+            [
+                (header::CONTENT_TYPE, "image/png"),
+                (header::CACHE_CONTROL, "no-cache"),
+            ],
+            bytes,
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::NotFound(
+            "no plot yet: bayes draws a model's plot once it has applied its events".into(),
+        )),
+        Err(e) => Err(ApiError::Internal(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
+}

@@ -1,0 +1,269 @@
+//! Observations in: the v1 routes on the model `default`, and the named
+//! models' route. Every form is all or nothing and answered once stored.
+
+use super::routes::Shared;
+use super::{ApiError, ErrorBody, extract};
+use crate::application::{Appended, EventId, ingest::MAX_BATCH};
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use domain::ModelName;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Answer to an accepted observation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    /// The id of the log entry holding it, `<milliseconds>-<sequence>`.
+    #[schema(value_type = String, example = "1732000000000-0")]
+    pub id: EventId,
+    /// Its index among the entry's trials (one entry holds a group commit).
+    pub index: u64,
+    /// The observation stored.
+    pub trial: &'static str,
+}
+
+/// Appends one observation of the model `default`; answers once Redis stored it.
+#[utoipa::path(
+    get,
+    path = "/update_model/{trial}",
+    tag = "observations",
+    params(("trial" = inline(Trial), Path, description = "`w` (success) or `l` (failure), exactly")),
+    responses(
+        (status = 202, description = "Stored in the event log", body = Accepted),
+        (status = 400, description = "Not `w` or `l`; nothing stored", body = ErrorBody),
+        (status = 503, description = "Redis unavailable, or too many requests waiting (with Retry-After); nothing stored", body = ErrorBody),
+    )
+)]
+pub(super) async fn record_one(
+    State(state): State<Shared>,
+    trial: Result<Path<String>, PathRejection>,
+) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    let Path(trial) = trial
+        .map_err(|e| ApiError::BadTrial(format!("{}; expected \"w\" or \"l\"", e.body_text())))?;
+    let (observation, appended) = state.ingest.record(&trial).await?;
+    metrics::counter!("api_observations_accepted_total", "trial" => observation.as_str())
+        .increment(1);
+    tracing::debug!(id = %appended.id.0, index = appended.index, trial = %observation, "observation stored");
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            id: appended.id,
+            index: appended.index,
+            trial: observation.as_str(),
+        }),
+    ))
+}
+
+/// An observation, as the path of `GET /update_model/{trial}` takes it.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // only describes the path parameter in the OpenAPI document
+enum Trial {
+    /// A success.
+    W,
+    /// A failure.
+    L,
+}
+
+/// The body of `POST /update_model` (other fields are ignored, as in v1).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Batch {
+    /// `"wlwwl"` or `["w", "l", …]`: 1 to 10,000 trials.
+    #[schema(schema_with = trials_schema)]
+    pub trials: Trials,
+}
+
+/// The exact shape of `trials`, so the document promises no more.
+fn trials_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
+    OneOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(format!("^[wl]{{1,{MAX_BATCH}}}$")))
+                .min_length(Some(1))
+                .max_length(Some(MAX_BATCH)),
+        )
+        .item(
+            ArrayBuilder::new()
+                .items(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some(["w", "l"])),
+                )
+                .min_items(Some(1))
+                .max_items(Some(MAX_BATCH)),
+        )
+        .build()
+        .into()
+}
+
+/// Trials as one string of `w`/`l` characters or as an array of strings.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Trials {
+    /// `"wlwwl"`.
+    Letters(String),
+    /// `["w", "l"]`.
+    List(Vec<String>),
+}
+
+/// Aggregated counts: `{"w": 30, "l": 170}`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Tally {
+    /// Wins.
+    #[serde(default)]
+    pub w: u64,
+    /// Losses.
+    #[serde(default)]
+    pub l: u64,
+}
+
+/// Trials for a named model: as [`Batch`], but no other field is allowed
+/// (so `{"trials": "w", "w": 3}` is refused, not half read).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NamedBatch {
+    /// `"wlwwl"` or `["w", "l", …]`: 1 to 10,000 trials.
+    #[schema(schema_with = trials_schema)]
+    pub trials: Trials,
+}
+
+/// The body of `POST /models/{name}/observations`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Observations {
+    /// Trials: `{"trials": "wlw"}` or `{"trials": ["w", "l"]}`.
+    Trials(NamedBatch),
+    /// Aggregated counts; `w + l` between 1 and 10,000.
+    Tally(Tally),
+}
+
+/// Answer to an accepted batch.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BatchAccepted {
+    /// How many observations were stored.
+    pub accepted: usize,
+    /// The id of the log entry holding them (all in one entry).
+    #[schema(value_type = String)]
+    pub id: EventId,
+    /// The index of the first of them among the entry's trials.
+    pub index: u64,
+    /// The same as `id` (v1 answered one entry per observation).
+    #[schema(value_type = String)]
+    pub first_id: EventId,
+    /// The same as `id`.
+    #[schema(value_type = String)]
+    pub last_id: EventId,
+}
+
+const EXPECTED_BATCH: &str = "{\"trials\": \"wlw\"} or {\"trials\": [\"w\", \"l\"]}";
+
+/// Appends a batch of observations of the model `default`, all or nothing;
+/// answers once Redis stored them.
+#[utoipa::path(
+    post,
+    path = "/update_model",
+    tag = "observations",
+    request_body = Batch,
+    responses(
+        (status = 202, description = "All stored in the event log", body = BatchAccepted),
+        (status = 400, description = "A trial is not `w` or `l`, or the body is malformed; nothing stored", body = ErrorBody),
+        (status = 413, description = "Over 10,000 trials or 256 KiB; nothing stored", body = ErrorBody),
+        (status = 503, description = "Redis unavailable, or too many requests waiting (with Retry-After); nothing stored", body = ErrorBody),
+    )
+)]
+pub(super) async fn record_batch(
+    State(state): State<Shared>,
+    body: Result<Json<Batch>, JsonRejection>,
+) -> Result<(StatusCode, Json<BatchAccepted>), ApiError> {
+    let batch = extract::json(body, EXPECTED_BATCH)?;
+    let batch = NamedBatch {
+        trials: batch.trials,
+    };
+    record(
+        &state,
+        &ModelName::default_model(),
+        Observations::Trials(batch),
+    )
+    .await
+}
+
+/// Appends observations of a named model (created with the defaults if
+/// new), all or nothing; answers once Redis stored them.
+#[utoipa::path(
+    post,
+    path = "/models/{name}/observations",
+    tag = "models",
+    params(("name" = String, Path, description = "`[A-Za-z0-9][A-Za-z0-9_.-]{0,63}`")),
+    request_body = Observations,
+    responses(
+        (status = 202, description = "All stored in the event log", body = BatchAccepted),
+        (status = 400, description = "A bad name, a trial that is not `w` or `l`, or a malformed body; nothing stored", body = ErrorBody),
+        (status = 413, description = "Over 10,000 observations or 256 KiB; nothing stored", body = ErrorBody),
+        (status = 503, description = "Redis unavailable, or too many requests waiting (with Retry-After); nothing stored", body = ErrorBody),
+    )
+)]
+pub(super) async fn record_named(
+    State(state): State<Shared>,
+    name: Result<Path<String>, PathRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+) -> Result<(StatusCode, Json<BatchAccepted>), ApiError> {
+    let model = extract::model_name(name)?;
+    let expected = format!("{EXPECTED_BATCH} or {{\"w\": 30, \"l\": 170}}");
+    let body = extract::json(body, &expected)?;
+    // An object only: serde would also read `[30, 170]` as counts.
+    let observations = body
+        .is_object()
+        .then(|| serde_json::from_value::<Observations>(body).ok())
+        .flatten()
+        .ok_or_else(|| ApiError::BadRequest(format!("expected {expected}")))?;
+    record(&state, &model, observations).await
+}
+
+async fn record(
+    state: &Shared,
+    model: &ModelName,
+    observations: Observations,
+) -> Result<(StatusCode, Json<BatchAccepted>), ApiError> {
+    let ingest = &state.ingest;
+    let (accepted, appended) = match &observations {
+        Observations::Trials(NamedBatch {
+            trials: Trials::Letters(letters),
+        }) => {
+            // The body limit bounds this; `record_all` enforces the batch size.
+            // Split on char boundaries so a multi-byte character is reported whole.
+            let trials = letters
+                .char_indices()
+                .map(|(i, c)| &letters[i..i + c.len_utf8()]);
+            ingest.record_all(model, trials).await?
+        }
+        Observations::Trials(NamedBatch {
+            trials: Trials::List(list),
+        }) => {
+            ingest
+                .record_all(model, list.iter().map(String::as_str))
+                .await?
+        }
+        Observations::Tally(Tally { w, l }) => ingest.record_counts(model, *w, *l).await?,
+    };
+    metrics::counter!("api_observations_accepted_total", "trial" => "batch")
+        .increment(accepted as u64);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(batch_accepted(accepted, appended)),
+    ))
+}
+
+fn batch_accepted(accepted: usize, appended: Appended) -> BatchAccepted {
+    BatchAccepted {
+        accepted,
+        first_id: appended.id.clone(),
+        last_id: appended.id.clone(),
+        id: appended.id,
+        index: appended.index,
+    }
+}

@@ -1,0 +1,54 @@
+//! Probes, metrics and the answer to any other route.
+
+use super::routes::Shared;
+use super::{ApiError, ErrorBody};
+use axum::Json;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+
+/// The process is alive (no I/O).
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Alive")))]
+pub(super) async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Redis answers.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Redis answers"),
+        (status = 503, description = "Redis unavailable", body = ErrorBody),
+    )
+)]
+pub(super) async fn readyz(
+    State(state): State<Shared>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    state.readiness.check().await?;
+    Ok(Json(serde_json::json!({ "status": "ready" })))
+}
+
+/// Prometheus metrics in the text format.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
+)]
+pub(super) async fn metrics(State(state): State<Shared>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+/// Any other route.
+pub(super) async fn not_found() -> ApiError {
+    ApiError::NotFound(
+        "no such route; try GET /models, GET /models/{name}, POST /models/{name}/observations, \
+         GET /compare?models=a,b, GET /update_model/w|l, GET /model, GET /openapi.json"
+            .into(),
+    )
+}
