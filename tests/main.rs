@@ -9,13 +9,16 @@ mod harness;
 
 mod apply_script;
 mod bad_input;
+mod bandit;
 mod delivery;
 mod drills;
 mod graphs;
+mod models;
 mod operations;
 mod operator;
 mod outages;
 mod partitions;
 mod pipeline;
 mod redis_access;
+mod replay;
 mod soak;

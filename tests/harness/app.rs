@@ -135,6 +135,37 @@ impl TestApp {
         index
     }
 
+    /// Starts one more bayes instance with `extra` settings over the test's
+    /// (e.g. another `KEY_PREFIX`); returns its index.
+    pub fn start_bayes_with(&mut self, extra: &[(&str, &str)]) -> usize {
+        let saved = self.env.clone();
+        self.env.extend(
+            extra
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        let index = self.start_bayes();
+        self.env = saved;
+        index
+    }
+
+    /// `method path` on the api with an optional JSON body: the status and
+    /// the JSON answer (null if none).
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("an HTTP method");
+        let mut request = self.http.request(method, format!("{}{path}", self.api_url));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("api answers");
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.expect("a body");
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+
     /// `GET path` on the api.
     pub async fn get(&self, path: &str) -> reqwest::Result<reqwest::Response> {
         self.http

@@ -94,6 +94,14 @@ impl Catalog {
         self.defaults
     }
 
+    /// How many models exist.
+    ///
+    /// # Errors
+    /// The store failing.
+    pub async fn count(&self) -> Result<u64, PortError> {
+        self.store.count().await
+    }
+
     /// `model`'s summary.
     ///
     /// # Errors

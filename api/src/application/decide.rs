@@ -38,25 +38,35 @@ pub struct Verdict {
     pub verdict: String,
 }
 
+/// An expected loss in words: four decimals, or two significant digits
+/// when smaller (so a tiny risk does not read as none).
+fn risk(loss: f64) -> String {
+    if loss >= 1e-3 || loss == 0.0 {
+        format!("{loss:.4}")
+    } else {
+        format!("{loss:.1e}")
+    }
+}
+
 impl From<Comparison> for Compared {
     fn from(comparison: Comparison) -> Self {
         let decision = comparison.decision;
         let best = &comparison.models[decision.least_loss];
         let verdict = if decision.winner.is_some() {
             format!(
-                "{} is best with {:.1}% probability; choosing it risks {:.4}, under {}: stop and ship {}",
+                "{} is best with {:.1}% probability; choosing it risks {}, under {}: stop and ship {}",
                 best.name,
                 best.p_best * 100.0,
-                decision.expected_loss,
+                risk(decision.expected_loss),
                 decision.threshold,
                 best.name
             )
         } else {
             format!(
-                "{} leads with {:.1}% probability to be best, but choosing it risks {:.4}, over {}: keep collecting",
+                "{} leads with {:.1}% probability to be best, but choosing it risks {}, over {}: keep collecting",
                 best.name,
                 best.p_best * 100.0,
-                decision.expected_loss,
+                risk(decision.expected_loss),
                 decision.threshold
             )
         };

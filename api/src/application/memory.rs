@@ -149,6 +149,11 @@ impl ModelStore for MemoryModels {
             .map(|(name, state)| (name.clone(), *state))
             .collect())
     }
+
+    async fn count(&self) -> Result<u64, PortError> {
+        self.check()?;
+        Ok(self.lock().len() as u64)
+    }
 }
 
 #[async_trait]

@@ -68,6 +68,9 @@ pub trait ModelStore: Send + Sync {
         after: Option<&ModelName>,
         limit: usize,
     ) -> Result<Vec<(ModelName, ModelState)>, PortError>;
+
+    /// How many models exist.
+    async fn count(&self) -> Result<u64, PortError>;
 }
 
 /// Whether the service's dependencies answer.

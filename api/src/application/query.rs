@@ -76,6 +76,10 @@ mod tests {
         ) -> Result<Vec<(ModelName, ModelState)>, PortError> {
             Ok(Vec::new())
         }
+
+        async fn count(&self) -> Result<u64, PortError> {
+            Ok(1)
+        }
     }
 
     fn query(counts: Counts, definition: Option<ModelDefinition>) -> ModelQuery {

@@ -11,11 +11,16 @@ use utoipa::{IntoParams, ToSchema};
 
 /// The query of `GET /compare`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct CompareQuery {
-    /// 2 to 20 model names, comma separated; the first is the baseline.
-    #[param(example = "control,variant")]
+    /// 2 to 20 distinct model names, comma separated; the first is the baseline.
+    #[param(
+        example = "control,variant",
+        pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(,[A-Za-z0-9][A-Za-z0-9_.-]{0,63}){1,19}$"
+    )]
     models: String,
     /// The risk threshold on the proportion scale; 0.0025 if absent.
+    #[param(minimum = 0.0)]
     threshold: Option<f64>,
 }
 
@@ -46,11 +51,16 @@ pub(super) async fn compare(
 
 /// The query of `GET /choose`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct ChooseQuery {
-    /// 1 to 20 model names, comma separated.
-    #[param(example = "a,b,c")]
+    /// 1 to 20 distinct model names, comma separated.
+    #[param(
+        example = "a,b,c",
+        pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}(,[A-Za-z0-9][A-Za-z0-9_.-]{0,63}){0,19}$"
+    )]
     models: String,
     /// Each model is chosen with at least this probability (0 to 1/K); 0 if absent.
+    #[param(minimum = 0.0, maximum = 1.0)]
     floor: Option<f64>,
 }
 

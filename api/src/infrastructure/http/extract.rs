@@ -8,6 +8,19 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use domain::ModelName;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
+
+/// The model name in a path, as the OpenAPI document describes it.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // only describes the parameter in the OpenAPI document
+pub(super) struct ModelPath {
+    /// The model's name.
+    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    name: String,
+}
 
 /// The model named in the path.
 pub(super) fn model_name(path: Result<Path<String>, PathRejection>) -> Result<ModelName, ApiError> {
@@ -34,4 +47,34 @@ pub(super) fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, Api
     query
         .map(|Query(value)| value)
         .map_err(|e| ApiError::BadRequest(e.body_text()))
+}
+
+/// A JSON object body read as `T`: serde would also read a struct from an
+/// array (`[30, 170]`), which no client means.
+pub(super) fn json_object<T: DeserializeOwned>(
+    body: Result<Json<serde_json::Value>, JsonRejection>,
+    expected: &str,
+) -> Result<T, ApiError> {
+    let body = json(body, expected)?;
+    if !body.is_object() {
+        return Err(ApiError::BadRequest(format!("expected {expected}")));
+    }
+    serde_json::from_value(body)
+        .map_err(|e| ApiError::BadRequest(format!("{e}; expected {expected}")))
+}
+
+/// A count given as a JSON integer (`30`, or `30.0`, which JSON Schema
+/// also calls an integer).
+pub(super) fn count<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u64, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    if let Some(count) = number.as_u64() {
+        return Ok(count);
+    }
+    match number.as_f64() {
+        // Exactly representable up to 2^53; a larger float is no exact count.
+        Some(x) if x >= 0.0 && x.fract() == 0.0 && x <= 9_007_199_254_740_992.0 => Ok(x as u64),
+        _ => Err(serde::de::Error::custom(format!(
+            "expected a count (a whole number >= 0), got {number}"
+        ))),
+    }
 }

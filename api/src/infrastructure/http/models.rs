@@ -31,10 +31,13 @@ pub(super) async fn model(State(state): State<Shared>) -> Result<Json<ModelSumma
 
 /// A page of `GET /models`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(super) struct Page {
     /// Start after this name (the previous page's `next`).
+    #[param(pattern = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
     after: Option<String>,
     /// Models per page, 1 to 1,000; 100 if absent.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
 }
 
@@ -87,7 +90,7 @@ pub(super) async fn list(
     get,
     path = "/models/{name}",
     tag = "models",
-    params(("name" = String, Path, description = "The model's name")),
+    params(extract::ModelPath),
     responses(
         (status = 200, description = "Counts, definition and posterior summaries", body = NamedSummary),
         (status = 400, description = "Not a model name", body = ErrorBody),
@@ -134,7 +137,7 @@ pub struct EventAccepted {
     put,
     path = "/models/{name}",
     tag = "models",
-    params(("name" = String, Path, description = "The model's name")),
+    params(extract::ModelPath),
     request_body = Definition,
     responses(
         (status = 202, description = "Stored in the event log; bayes applies it next", body = EventAccepted),
@@ -145,10 +148,11 @@ pub struct EventAccepted {
 pub(super) async fn put_named(
     State(state): State<Shared>,
     name: Result<Path<String>, PathRejection>,
-    body: Result<Json<Definition>, JsonRejection>,
+    body: Result<Json<serde_json::Value>, JsonRejection>,
 ) -> Result<(StatusCode, Json<EventAccepted>), ApiError> {
     let model = extract::model_name(name)?;
-    let body = extract::json(body, "{\"prior\": \"beta:2,5\", \"grid_points\": 1001}")?;
+    let expected = "{\"prior\": \"beta:2,5\", \"grid_points\": 1001}";
+    let body: Definition = extract::json_object(body, expected)?;
     let defaults = state.catalog.defaults();
     let prior = match body.prior {
         Some(spec) => {
@@ -180,7 +184,7 @@ pub(super) async fn put_named(
     delete,
     path = "/models/{name}",
     tag = "models",
-    params(("name" = String, Path, description = "The model's name")),
+    params(extract::ModelPath),
     responses(
         (status = 202, description = "Stored in the event log; bayes applies it next", body = EventAccepted),
         (status = 400, description = "Not a model name", body = ErrorBody),
@@ -212,7 +216,7 @@ fn accepted(id: String, model: &ModelName) -> (StatusCode, Json<EventAccepted>) 
     get,
     path = "/models/{name}/posterior",
     tag = "models",
-    params(("name" = String, Path, description = "The model's name")),
+    params(extract::ModelPath),
     responses(
         (status = 200, description = "The grid, the prior and the posterior", body = PosteriorCurve),
         (status = 400, description = "Not a model name", body = ErrorBody),
@@ -250,7 +254,7 @@ pub(super) async fn posterior_png(
     get,
     path = "/graphs/{name}/posterior.png",
     tag = "models",
-    params(("name" = String, Path, description = "The model's name")),
+    params(extract::ModelPath),
     responses(
         (status = 200, description = "The latest plot", content_type = "image/png"),
         (status = 400, description = "Not a model name", body = ErrorBody),

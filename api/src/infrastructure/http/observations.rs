@@ -115,10 +115,12 @@ pub enum Trials {
 #[serde(deny_unknown_fields)]
 pub struct Tally {
     /// Wins.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "extract::count")]
+    #[schema(minimum = 0, maximum = 10_000)]
     pub w: u64,
     /// Losses.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "extract::count")]
+    #[schema(minimum = 0, maximum = 10_000)]
     pub l: u64,
 }
 
@@ -198,7 +200,7 @@ pub(super) async fn record_batch(
     post,
     path = "/models/{name}/observations",
     tag = "models",
-    params(("name" = String, Path, description = "`[A-Za-z0-9][A-Za-z0-9_.-]{0,63}`")),
+    params(extract::ModelPath),
     request_body = Observations,
     responses(
         (status = 202, description = "All stored in the event log", body = BatchAccepted),
@@ -214,13 +216,7 @@ pub(super) async fn record_named(
 ) -> Result<(StatusCode, Json<BatchAccepted>), ApiError> {
     let model = extract::model_name(name)?;
     let expected = format!("{EXPECTED_BATCH} or {{\"w\": 30, \"l\": 170}}");
-    let body = extract::json(body, &expected)?;
-    // An object only: serde would also read `[30, 170]` as counts.
-    let observations = body
-        .is_object()
-        .then(|| serde_json::from_value::<Observations>(body).ok())
-        .flatten()
-        .ok_or_else(|| ApiError::BadRequest(format!("expected {expected}")))?;
+    let observations = extract::json_object::<Observations>(body, &expected)?;
     record(&state, &model, observations).await
 }
 

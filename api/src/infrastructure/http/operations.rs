@@ -30,7 +30,8 @@ pub(super) async fn readyz(
     Ok(Json(serde_json::json!({ "status": "ready" })))
 }
 
-/// Prometheus metrics in the text format.
+/// Prometheus metrics in the text format; `api_models` is read from Redis
+/// at each scrape (one `ZCARD` per partition), left as it was if Redis is away.
 #[utoipa::path(
     get,
     path = "/metrics",
@@ -38,6 +39,9 @@ pub(super) async fn readyz(
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain"))
 )]
 pub(super) async fn metrics(State(state): State<Shared>) -> impl IntoResponse {
+    if let Ok(models) = state.catalog.count().await {
+        metrics::gauge!("api_models").set(models as f64);
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),

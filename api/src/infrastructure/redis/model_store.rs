@@ -96,6 +96,19 @@ impl ModelStore for RedisModelStore {
         models.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         Ok(models)
     }
+
+    async fn count(&self) -> Result<u64, PortError> {
+        let mut total = 0;
+        for partition in self.keys.partitions() {
+            let models: u64 = redis::cmd("ZCARD")
+                .arg(&partition.models)
+                .query_async(&mut self.connection.clone())
+                .await
+                .map_err(|e| port_error(&e))?;
+            total += models;
+        }
+        Ok(total)
+    }
 }
 
 /// A model hash's values; `None` when the hash does not exist.
