@@ -8,6 +8,9 @@ use domain::{
 /// Everything the picture of one model state shows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlotData {
+    /// The model's name, shown in the title; `None` for `default` (whose
+    /// title stays the original's).
+    pub name: Option<String>,
     /// The counts drawn.
     pub counts: Counts,
     /// Grid size.
@@ -61,6 +64,7 @@ impl PlotData {
             .then(|| zoom(definition, counts))
             .flatten();
         Ok(Self {
+            name: None,
             counts,
             grid_points: grid.points(),
             points: thin(all, MAX_DRAWN_POINTS),
@@ -70,15 +74,26 @@ impl PlotData {
         })
     }
 
-    /// The title, as the original wrote it.
+    /// The plot of the model `name`.
+    #[must_use]
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = (name != "default").then(|| name.to_owned());
+        self
+    }
+
+    /// The title, as the original wrote it, after the model's name.
     #[must_use]
     pub fn title(&self) -> String {
-        format!(
+        let counts = format!(
             "w: {}, n: {}, grid approx ({} points)",
             self.counts.w(),
             self.counts.n(),
             self.grid_points
-        )
+        );
+        match &self.name {
+            Some(name) => format!("{name} — {counts}"),
+            None => counts,
+        }
     }
 }
 
@@ -136,6 +151,11 @@ mod tests {
     fn the_title_is_the_originals() {
         let plot = PlotData::new(definition(120), Counts::new(6, 9).unwrap()).unwrap();
         assert_eq!(plot.title(), "w: 6, n: 9, grid approx (120 points)");
+        assert_eq!(plot.clone().named("default").title(), plot.title());
+        assert_eq!(
+            plot.clone().named("checkout").title(),
+            "checkout — w: 6, n: 9, grid approx (120 points)"
+        );
         assert_eq!(plot.points.len(), 120);
         assert!(plot.zoom.is_none(), "a wide posterior needs no close-up");
         assert!(plot.hpdi.contains(plot.mean));

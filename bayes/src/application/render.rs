@@ -163,7 +163,8 @@ impl RenderLoop {
         let done = tokio::task::spawn_blocking(move || match state {
             Some((definition, counts)) => {
                 let plot = PlotData::new(definition, counts)
-                    .map_err(|e| PortError::Failed(e.to_string()))?;
+                    .map_err(|e| PortError::Failed(e.to_string()))?
+                    .named(&name);
                 sink.draw(&name, &plot)
             }
             None => sink.remove(&name),

@@ -39,10 +39,16 @@ impl PngDirectory {
     /// Writes `bytes` to `dir/name` atomically: a temporary file in the same
     /// directory (removed if anything fails), then a rename over the old one.
     fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-        let mut temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
-            .suffix(".tmp")
-            .tempfile_in(dir)?;
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        #[cfg(unix)]
+        {
+            // Readable by all, as any image file (tempfile's default is 0600).
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(fs::Permissions::from_mode(0o644));
+        }
+        let mut temp = builder.tempfile_in(dir)?;
         temp.write_all(bytes)?;
         temp.persist(dir.join(name)).map_err(|e| e.error)?;
         Ok(())
@@ -165,6 +171,15 @@ mod tests {
         let blue = pixels.chunks(3).filter(|px| px == &[31, 119, 180]).count();
         assert!(blue > 500, "the posterior curve is drawn ({blue} pixels)");
         assert!(dir.path().join("n_9_w_6.png").exists());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.path().join(LATEST))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o644, "readable by all, as v1 wrote it");
+        }
     }
 
     #[test]
