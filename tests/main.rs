@@ -7,6 +7,7 @@
 
 mod harness;
 
+mod access;
 mod apply_script;
 mod bad_input;
 mod bandit;

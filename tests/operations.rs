@@ -35,8 +35,9 @@ fn settings(
 #[test]
 fn bad_configuration_stops_the_start_with_one_clear_line() {
     let redis = RedisServer::start();
-    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
-    let taken = taken.local_addr().unwrap().to_string();
+    // Held for the whole test, so the address stays taken.
+    let held = TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let taken = held.local_addr().expect("its address").to_string();
     let file = tempfile::NamedTempFile::new().unwrap();
     let file = file.path().display().to_string();
     let graphs = tempfile::tempdir().unwrap();
@@ -94,7 +95,6 @@ fn bad_configuration_stops_the_start_with_one_clear_line() {
             "invalid REDIS_URL",
         ),
     ];
-    let _held = TcpListener::bind(&taken);
     for (binary, overrides, expected) in cases {
         let env = settings(&redis, &graphs, &overrides);
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -118,6 +118,7 @@ fn bad_configuration_stops_the_start_with_one_clear_line() {
             "a password was printed: {stderr}"
         );
     }
+    drop(held);
     let mut connection = redis.client().get_connection().unwrap();
     let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut connection).unwrap();
     assert!(keys.is_empty(), "a refused start did work: {keys:?}");

@@ -40,5 +40,44 @@ pub struct Configuration {
     pub request_timeout: Duration,
 
     #[command(flatten)]
+    pub access: AccessArgs,
+
+    #[command(flatten)]
     pub log: LogArgs,
+}
+
+/// Access control: bearer tokens with scopes.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AccessArgs {
+    /// Comma-separated `scope=token` entries, scope `read`, `write` or `admin`
+    /// (a token listed twice has both scopes); tokens of 16+ visible characters.
+    /// Unset: no access control, allowed only on a loopback API_ADDR.
+    #[arg(long, env = "API_TOKENS", hide_env_values = true)]
+    pub api_tokens: Option<Secret>,
+
+    /// A file of `scope=token` entries, one a line (`#` comments), added to API_TOKENS.
+    #[arg(long, env = "API_TOKENS_FILE")]
+    pub api_tokens_file: Option<PathBuf>,
+
+    /// Serve without tokens on a non-loopback API_ADDR (a warning is logged).
+    #[arg(long, env = "ALLOW_UNAUTHENTICATED", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_unauthenticated: bool,
+}
+
+/// A value that is never printed (its `Debug` hides it).
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(text.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(hidden)")
+    }
 }

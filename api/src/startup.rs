@@ -3,7 +3,7 @@
 //! names its setting); [`Application::run_until_stopped`] checks the
 //! partition count and serves until shutdown, finishing requests in flight.
 
-use crate::application::{Catalog, Decisions, Ingest, ModelQuery};
+use crate::application::{Catalog, Decisions, Ingest, ModelQuery, Tokens};
 use crate::configuration::Configuration;
 use crate::infrastructure::http::{AppState, app};
 use crate::infrastructure::redis::{GroupCommitLog, RedisModelStore};
@@ -38,6 +38,7 @@ impl Application {
     /// The first bad setting, named, or a port that cannot be bound.
     pub async fn build(configuration: Configuration) -> anyhow::Result<Self> {
         let redis = configuration.redis.settings()?;
+        let tokens = access(&configuration)?;
         let listener = TcpListener::bind(configuration.api_addr)
             .await
             .with_context(|| format!("cannot listen on API_ADDR {}", configuration.api_addr))?;
@@ -63,7 +64,9 @@ impl Application {
             readiness: store,
             graphs_dir: configuration.graphs_dir.clone(),
             metrics: install_metrics()?,
+            tokens,
         };
+        let state_tokens = state.tokens.len();
         let router = app(state)
             .layer(TimeoutLayer::with_status_code(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -79,6 +82,7 @@ impl Application {
             stream_maxlen = configuration.stream_maxlen,
             ingest_queue = configuration.ingest_queue,
             request_timeout_ms = configuration.request_timeout.as_millis() as u64,
+            api_tokens = state_tokens,
             "api starting"
         );
         Ok(Self {
@@ -136,6 +140,34 @@ impl Application {
         tracing::info!("api stopped");
         Ok(())
     }
+}
+
+/// The tokens, and the refusal to serve open on a non-loopback address.
+fn access(configuration: &Configuration) -> anyhow::Result<Tokens> {
+    let access = &configuration.access;
+    let mut text = access
+        .api_tokens
+        .as_ref()
+        .map(|s| s.0.clone())
+        .unwrap_or_default();
+    if let Some(path) = &access.api_tokens_file {
+        let file = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read API_TOKENS_FILE {}", path.display()))?;
+        text.push('\n');
+        text.push_str(&file);
+    }
+    let tokens = Tokens::parse(&text).context("invalid API_TOKENS or API_TOKENS_FILE")?;
+    let address = configuration.api_addr;
+    if !tokens.enabled() && !address.ip().is_loopback() {
+        anyhow::ensure!(
+            access.allow_unauthenticated,
+            "API_ADDR {address} is not a loopback address and no API_TOKENS are set: anyone who \
+             reaches it could write and delete models. Set API_TOKENS (or API_TOKENS_FILE), or \
+             ALLOW_UNAUTHENTICATED=true to serve it open on purpose"
+        );
+        tracing::warn!(%address, "serving without access control on a non-loopback address (ALLOW_UNAUTHENTICATED=true)");
+    }
+    Ok(tokens)
 }
 
 /// Checks the partition count, retrying while Redis is away; opens the

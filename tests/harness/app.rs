@@ -17,6 +17,8 @@ pub struct TestAppBuilder {
     bayes_instances: usize,
     redis_args: Vec<String>,
     env: Vec<(String, String)>,
+    api_env: Vec<(String, String)>,
+    bayes_env: Vec<(String, String)>,
 }
 
 /// The services under test and their Redis.
@@ -33,6 +35,7 @@ pub struct TestApp {
     pub http: reqwest::Client,
     logs: tempfile::TempDir,
     pub(super) env: Vec<(String, String)>,
+    bayes_env: Vec<(String, String)>,
 }
 
 impl TestAppBuilder {
@@ -52,6 +55,28 @@ impl TestAppBuilder {
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));
         self
+    }
+
+    /// An extra environment variable for the api only (after the shared ones).
+    pub fn api_env(mut self, key: &str, value: &str) -> Self {
+        self.api_env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// An extra environment variable for bayes only (after the shared ones).
+    pub fn bayes_env(mut self, key: &str, value: &str) -> Self {
+        self.bayes_env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Connects `binary` (api or bayes) to Redis as `user` with `password`.
+    pub fn redis_user(self, binary: &str, user: &str, password: &str) -> Self {
+        let key = format!("{}REDIS_USER", binary.to_uppercase());
+        let value = format!("{user}:{password}");
+        match binary {
+            "api" => self.api_env(&key, &value),
+            _ => self.bayes_env(&key, &value),
+        }
     }
 
     /// Starts Redis, the api and the bayes instances, and waits until they answer.
@@ -82,7 +107,13 @@ impl TestAppBuilder {
             ("RENDER_INTERVAL_MS".to_owned(), "200".to_owned()),
         ];
         env.extend(self.env);
-        let api = Service::start("api", env.clone(), logs.path().join("api.log"));
+        let api_env = env
+            .iter()
+            .cloned()
+            .chain(with_user(&redis, self.api_env))
+            .collect();
+        let bayes_env = with_user(&redis, self.bayes_env);
+        let api = Service::start("api", api_env, logs.path().join("api.log"));
         let mut app = TestApp {
             redis,
             prefix,
@@ -98,6 +129,7 @@ impl TestAppBuilder {
                 .expect("HTTP client"),
             logs,
             env,
+            bayes_env,
         };
         for _ in 0..self.bayes_instances {
             app.start_bayes();
@@ -114,6 +146,8 @@ impl TestApp {
             bayes_instances: 1,
             redis_args: Vec::new(),
             env: Vec::new(),
+            api_env: Vec::new(),
+            bayes_env: Vec::new(),
         }
     }
 
@@ -128,6 +162,7 @@ impl TestApp {
         let log = self.logs.path().join(format!("bayes-{index}.log"));
         let metrics_addr = format!("127.0.0.1:{}", free_port());
         let mut env = self.env.clone();
+        env.extend(self.bayes_env.iter().cloned());
         env.push(("METRICS_ADDR".to_owned(), metrics_addr.clone()));
         env.push(("CONSUMER_NAME".to_owned(), format!("bayes-{index}")));
         self.bayes.push(Service::start("bayes", env, log));
@@ -218,4 +253,19 @@ impl TestApp {
         })
         .await;
     }
+}
+
+/// Turns a `<BINARY>REDIS_USER` = `user:password` entry into that service's `REDIS_URL`.
+fn with_user(redis: &RedisServer, env: Vec<(String, String)>) -> Vec<(String, String)> {
+    env.into_iter()
+        .map(|(key, value)| {
+            if key.ends_with("REDIS_USER") {
+                let address = redis.url_without_password();
+                let address = address.trim_start_matches("redis://");
+                ("REDIS_URL".to_owned(), format!("redis://{value}@{address}"))
+            } else {
+                (key, value)
+            }
+        })
+        .collect()
 }

@@ -1,5 +1,6 @@
 //! Use cases of the api and the ports they need.
 
+pub mod access;
 pub mod catalog;
 pub mod decide;
 pub mod ingest;
@@ -7,6 +8,7 @@ pub mod memory;
 pub mod ports;
 pub mod query;
 
+pub use access::{Denied, Scope, Tokens, TokensError};
 pub use catalog::{Catalog, DefineError, ListedModel, NamedSummary, PosteriorCurve};
 pub use decide::{Compared, DecideError, Decisions, Verdict};
 pub use ingest::{Ingest, IngestError};

@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test file uses its own part
 
 use api::application::memory::MemoryModels;
-use api::application::{Catalog, Decisions, Ingest, ModelQuery};
+use api::application::{Catalog, Decisions, Ingest, ModelQuery, Tokens};
 use api::infrastructure::http::{AppState, app};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -39,6 +39,7 @@ fn bounded_router(up: bool, full: bool, max_batch: usize) -> (axum::Router, Arc<
         readiness: memory.clone(),
         graphs_dir: std::env::temp_dir().join("no-such-graphs-dir"),
         metrics: PrometheusBuilder::new().build_recorder().handle(),
+        tokens: Tokens::default(),
     };
     (app(state), memory)
 }

@@ -44,13 +44,18 @@ for i = 0, ops - 1 do
   local kind, name, a, b = ARGV[at_op], ARGV[at_op + 1], ARGV[at_op + 2], ARGV[at_op + 3]
   local key = KEYS[5 + i]
   if kind == 'a' then
-    -- A model seen for the first time takes the default definition.
-    if redis.call('HSETNX', key, 'prior', ARGV[7]) == 1 then
+    -- Two calls per model in the common case (the apply's cost with many
+    -- models is its calls). n was 0 before exactly when it now equals b: a
+    -- new model (or one only defined so far) takes the default definition
+    -- unless it has one, and joins the index.
+    if redis.call('HINCRBY', key, 'n', b) == tonumber(b) then
+      redis.call('HSETNX', key, 'prior', ARGV[7])
       redis.call('HSETNX', key, 'grid_points', ARGV[8])
       redis.call('ZADD', KEYS[4], 0, name)
     end
-    redis.call('HINCRBY', key, 'w', a)
-    redis.call('HINCRBY', key, 'n', b)
+    if a ~= '0' then
+      redis.call('HINCRBY', key, 'w', a)
+    end
   elseif kind == 'd' then
     redis.call('HSET', key, 'prior', a, 'grid_points', b)
     redis.call('ZADD', KEYS[4], 0, name)

@@ -1,6 +1,7 @@
 //! The HTTP interface: the router, its handlers by concern, and the one
 //! error type that decides statuses.
 
+mod auth;
 mod decisions;
 mod error;
 mod extract;
@@ -8,6 +9,7 @@ mod models;
 mod observations;
 mod operations;
 mod routes;
+mod session;
 
 pub use error::ApiError;
 pub use routes::{AppState, ErrorBody, app};

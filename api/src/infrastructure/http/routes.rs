@@ -1,8 +1,8 @@
 //! The router: every route, the state handlers share, and the OpenAPI
 //! document collected from the very routes registered here.
 
-use super::{decisions, models, observations, operations};
-use crate::application::{Catalog, Decisions, Ingest, ModelQuery, Readiness};
+use super::{auth, decisions, models, observations, operations, session};
+use crate::application::{Catalog, Decisions, Ingest, ModelQuery, Readiness, Tokens};
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -30,6 +30,8 @@ pub struct AppState {
     pub graphs_dir: PathBuf,
     /// Renders the Prometheus metrics.
     pub metrics: PrometheusHandle,
+    /// Who may do what; empty: everyone, everything.
+    pub tokens: Tokens,
 }
 
 /// The state as handlers receive it: one reference count per request, no copies.
@@ -78,14 +80,20 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(operations::healthz))
         .routes(routes!(operations::readyz))
         .routes(routes!(operations::metrics))
+        .routes(routes!(session::open, session::close))
         .split_for_parts();
-    let openapi = Arc::new(openapi);
+    let openapi = Arc::new(auth::document(openapi));
+    let state = Arc::new(state);
     router
         .route(
             "/openapi.json",
             get(move || async move { Json(openapi.as_ref().clone()) }),
         )
         .fallback(operations::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authorize,
+        ))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(Arc::new(state))
+        .with_state(state)
 }

@@ -1,0 +1,155 @@
+//! Access control at the edge: which scope each route needs, the bearer
+//! token (or the dashboard's session cookie) checked against it, and the
+//! 401/403 answers. With no tokens configured every request passes.
+
+use super::routes::Shared;
+use crate::application::{Denied, Scope};
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// The dashboard's session cookie: it holds a token, is `HttpOnly` (no
+/// script reads it) and `SameSite=Strict`, and grants `read` only, whatever
+/// the token's scopes.
+pub const SESSION_COOKIE: &str = "edb_session";
+
+/// The scope a request needs; `None` for the open routes: the probes, the
+/// OpenAPI document, the dashboard's page and assets (which show a "token
+/// needed" state themselves) and the session route (which checks its own).
+#[must_use]
+pub fn required(method: &Method, path: &str) -> Option<Scope> {
+    let open = matches!(
+        path,
+        "/healthz" | "/readyz" | "/openapi.json" | "/" | "/session"
+    ) || path.starts_with("/assets/");
+    if open {
+        return None;
+    }
+    Some(match *method {
+        Method::GET | Method::HEAD if path.starts_with("/update_model/") => Scope::Write,
+        Method::GET | Method::HEAD => Scope::Read,
+        Method::POST => Scope::Write,
+        _ => Scope::Admin,
+    })
+}
+
+/// The middleware: passes a request its credential allows, answers 401 or 403 otherwise.
+pub(super) async fn authorize(
+    State(state): State<Shared>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if !state.tokens.enabled() {
+        return next.run(request).await;
+    }
+    let Some(needed) = required(request.method(), request.uri().path()) else {
+        return next.run(request).await;
+    };
+    match check(&state, request.headers(), needed) {
+        Ok(()) => next.run(request).await,
+        Err(denied) => refuse(denied),
+    }
+}
+
+fn check(state: &Shared, headers: &HeaderMap, needed: Scope) -> Result<(), Denied> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        return state.tokens.check(Some(bearer(value.as_bytes())), needed);
+    }
+    match session(headers) {
+        // The cookie stands for `read` only.
+        Some(token) if needed == Scope::Read => state.tokens.check(Some(token), Scope::Read),
+        Some(_) => Err(Denied::Missing),
+        None => Err(Denied::Missing),
+    }
+}
+
+/// The token of `Bearer <token>` (the scheme in any case); anything else
+/// is compared as it is, and so matches no token.
+pub(super) fn bearer(value: &[u8]) -> &[u8] {
+    match value.get(..7) {
+        Some(scheme) if scheme.eq_ignore_ascii_case(b"bearer ") => value[7..].trim_ascii(),
+        _ => value,
+    }
+}
+
+/// The session cookie's value, if the request carries one.
+fn session(headers: &HeaderMap) -> Option<&[u8]> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .flat_map(|value| value.as_bytes().split(|b| *b == b';'))
+        .map(<[u8]>::trim_ascii)
+        .find_map(|pair| {
+            pair.strip_prefix(SESSION_COOKIE.as_bytes())?
+                .strip_prefix(b"=")
+        })
+}
+
+/// 401 with `WWW-Authenticate`, or 403 naming the scope; nothing of the
+/// presented token in the answer, the logs or the metrics.
+pub(super) fn refuse(denied: Denied) -> Response {
+    metrics::counter!("api_auth_failures_total", "reason" => denied.reason()).increment(1);
+    match denied {
+        Denied::Missing | Denied::Unknown => {
+            let challenge = if denied == Denied::Missing {
+                r#"Bearer realm="event-driven-bayes""#
+            } else {
+                r#"Bearer realm="event-driven-bayes", error="invalid_token""#
+            };
+            let error = if denied == Denied::Missing {
+                "a token is needed: send Authorization: Bearer <token>"
+            } else {
+                "unknown token"
+            };
+            (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, challenge)],
+                Json(json!({ "error": error })),
+            )
+                .into_response()
+        }
+        Denied::Scope(scope) => (
+            StatusCode::FORBIDDEN,
+            Json(json!({ "error": format!("this needs a token with the {scope} scope") })),
+        )
+            .into_response(),
+    }
+}
+
+/// The OpenAPI document with the bearer scheme and, on every operation, the
+/// scope [`required`] asks of it: the document and the check cannot differ.
+pub(super) fn document(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+    openapi
+        .components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    for (path, item) in &mut openapi.paths.paths {
+        for (method, operation) in [
+            (Method::GET, item.get.as_mut()),
+            (Method::POST, item.post.as_mut()),
+            (Method::PUT, item.put.as_mut()),
+            (Method::DELETE, item.delete.as_mut()),
+        ] {
+            let Some(operation) = operation else { continue };
+            if let Some(scope) = required(&method, path) {
+                operation.security =
+                    Some(vec![SecurityRequirement::new("bearer", [scope.as_str()])]);
+                let note = format!(
+                    "Needs a token with the `{scope}` scope when API_TOKENS is set (`admin` has every scope)."
+                );
+                operation.description = Some(match operation.description.take() {
+                    Some(text) => format!("{text}\n\n{note}"),
+                    None => note,
+                });
+            }
+        }
+    }
+    openapi
+}
