@@ -102,18 +102,23 @@ impl Catalog {
         self.store.count().await
     }
 
-    /// `model`'s summary.
-    ///
-    /// # Errors
-    /// [`QueryError::Unknown`] for a model that does not exist.
-    pub async fn summary(&self, model: &ModelName) -> Result<NamedSummary, QueryError> {
+    /// `model`'s counts and definition (the defaults if it has none).
+    async fn existing(&self, model: &ModelName) -> Result<(Counts, ModelDefinition), QueryError> {
         let state = self
             .store
             .load(model)
             .await?
             .ok_or_else(|| QueryError::Unknown(model.to_string()))?;
-        let definition = state.definition.unwrap_or(self.defaults);
-        let summary = tokio::task::spawn_blocking(move || definition.summary(state.counts))
+        Ok((state.counts, state.definition.unwrap_or(self.defaults)))
+    }
+
+    /// `model`'s summary.
+    ///
+    /// # Errors
+    /// [`QueryError::Unknown`] for a model that does not exist.
+    pub async fn summary(&self, model: &ModelName) -> Result<NamedSummary, QueryError> {
+        let (counts, definition) = self.existing(model).await?;
+        let summary = tokio::task::spawn_blocking(move || definition.summary(counts))
             .await
             .map_err(|e| PortError::Failed(format!("summary task failed: {e}")))??;
         Ok(NamedSummary {
@@ -127,16 +132,11 @@ impl Catalog {
     /// # Errors
     /// [`QueryError::Unknown`] for a model that does not exist.
     pub async fn posterior(&self, model: &ModelName) -> Result<PosteriorCurve, QueryError> {
-        let state = self
-            .store
-            .load(model)
-            .await?
-            .ok_or_else(|| QueryError::Unknown(model.to_string()))?;
-        let definition = state.definition.unwrap_or(self.defaults);
+        let (counts, definition) = self.existing(model).await?;
         let name = model.to_string();
         let curve = tokio::task::spawn_blocking(move || {
             let (grid, prior) = (definition.grid, definition.prior);
-            let posterior = domain::Posterior::new(grid, prior, state.counts)?;
+            let posterior = domain::Posterior::new(grid, prior, counts)?;
             Ok::<_, QueryError>(PosteriorCurve {
                 name,
                 p: grid.iter().collect(),
