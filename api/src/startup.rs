@@ -73,18 +73,7 @@ impl Application {
                 configuration.request_timeout,
             ))
             .layer(TraceLayer::new_for_http());
-        tracing::info!(
-            redis_url = %redis.masked_url,
-            key_prefix = %configuration.redis.key_prefix,
-            partitions = configuration.redis.partitions,
-            api_addr = %configuration.api_addr,
-            graphs_dir = %configuration.graphs_dir.display(),
-            stream_maxlen = configuration.stream_maxlen,
-            ingest_queue = configuration.ingest_queue,
-            request_timeout_ms = configuration.request_timeout.as_millis() as u64,
-            api_tokens = state_tokens,
-            "api starting"
-        );
+        log_start(&configuration, &redis, state_tokens);
         Ok(Self {
             listener,
             router,
@@ -140,6 +129,22 @@ impl Application {
         tracing::info!("api stopped");
         Ok(())
     }
+}
+
+/// One line with the effective configuration (the password masked, tokens counted).
+fn log_start(configuration: &Configuration, redis: &RedisSettings, tokens: usize) {
+    tracing::info!(
+        redis_url = %redis.masked_url,
+        key_prefix = %configuration.redis.key_prefix,
+        partitions = configuration.redis.partitions,
+        api_addr = %configuration.api_addr,
+        graphs_dir = %configuration.graphs_dir.display(),
+        stream_maxlen = configuration.stream_maxlen,
+        ingest_queue = configuration.ingest_queue,
+        request_timeout_ms = configuration.request_timeout.as_millis() as u64,
+        api_tokens = tokens,
+        "api starting"
+    );
 }
 
 /// The tokens, and the refusal to serve open on a non-loopback address.
