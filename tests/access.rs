@@ -282,7 +282,7 @@ fn acl_file(dir: &std::path::Path) -> std::path::PathBuf {
     let rules = [
         // The test's own reads and writes.
         "user default on nopass ~* &* +@all",
-        "user api on >api-secret-0123456789 resetkeys ~test*:* resetchannels -@all +ping +get +setnx +xadd +hmget +zrange +zcard +multi +exec",
+        "user api on >api-secret-0123456789 resetkeys ~test*:* resetchannels -@all +ping +get +setnx +exists +xadd +hmget +zrange +zcard +multi +exec",
         "user bayes on >bayes-secret-0123456789 resetkeys ~test*:* resetchannels &acltest-update_model* -@all +ping +get +set +setnx +del +exists +pexpire +time +hget +hgetall +hmget +hset +hsetnx +hincrby +zadd +zrange +zcard +zrem +zremrangebyscore +xadd +xread +xrange +xinfo +xgroup +xpending +xack +eval +evalsha +script|load +multi +exec +psubscribe +punsubscribe",
         "user producer on >producer-secret-0123456789 resetkeys resetchannels &acltest-update_model* -@all +publish",
     ];

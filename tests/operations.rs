@@ -225,6 +225,14 @@ async fn openapi_lists_every_route() {
         "/readyz",
         "/graphs/posterior.png",
         "/metrics",
+        "/models",
+        "/models/{name}",
+        "/models/{name}/observations",
+        "/models/{name}/posterior",
+        "/graphs/{name}/posterior.png",
+        "/compare",
+        "/choose",
+        "/session",
     ]
     .into();
     assert_eq!(paths, expected);
