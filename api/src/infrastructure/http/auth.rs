@@ -119,10 +119,17 @@ pub(super) fn refuse(denied: Denied) -> Response {
     }
 }
 
-/// The OpenAPI document with the bearer scheme and, on every operation, the
-/// scope [`required`] asks of it: the document and the check cannot differ.
-pub(super) fn document(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+/// The OpenAPI document of a deployment with tokens (`enabled`): the bearer
+/// scheme and, on every operation, the scope [`required`] asks of it, so
+/// the document and the check cannot differ. Without tokens, as it is.
+pub(super) fn document(
+    mut openapi: utoipa::openapi::OpenApi,
+    enabled: bool,
+) -> utoipa::openapi::OpenApi {
     use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+    if !enabled {
+        return openapi;
+    }
     openapi
         .components
         .get_or_insert_with(Default::default)
@@ -141,9 +148,23 @@ pub(super) fn document(mut openapi: utoipa::openapi::OpenApi) -> utoipa::openapi
             if let Some(scope) = required(&method, path) {
                 operation.security =
                     Some(vec![SecurityRequirement::new("bearer", [scope.as_str()])]);
-                let note = format!(
-                    "Needs a token with the `{scope}` scope when API_TOKENS is set (`admin` has every scope)."
-                );
+                for (status, text) in [
+                    (
+                        "401",
+                        "No or an unknown token (with WWW-Authenticate: Bearer)",
+                    ),
+                    ("403", "A token without this route's scope"),
+                ] {
+                    let response = utoipa::openapi::ResponseBuilder::new()
+                        .description(text)
+                        .build();
+                    operation
+                        .responses
+                        .responses
+                        .insert(status.to_owned(), response.into());
+                }
+                let note =
+                    format!("Needs a token with the `{scope}` scope (`admin` has every scope).");
                 operation.description = Some(match operation.description.take() {
                     Some(text) => format!("{text}\n\n{note}"),
                     None => note,

@@ -82,8 +82,8 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(operations::metrics))
         .routes(routes!(session::open, session::close))
         .split_for_parts();
-    let openapi = Arc::new(auth::document(openapi));
     let state = Arc::new(state);
+    let openapi = Arc::new(auth::document(openapi, state.tokens.enabled()));
     router
         .route(
             "/openapi.json",
