@@ -40,3 +40,16 @@ ensure_docker_compose() {
     die "docker-compose not found: install it to validate docker-compose.yml"
   fi
 }
+
+# Debian's Chromium and its WebDriver, for the dashboard's browser tests.
+ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && return 0
+  if command -v apt-get >/dev/null 2>&1; then
+    say "installing chromium and chromium-driver from the OS packages (for the dashboard's browser tests)"
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver >/dev/null
+  else
+    die "chromium and chromedriver not found: install them to run the dashboard's browser tests"
+  fi
+  command -v chromedriver >/dev/null 2>&1 || die "chromedriver still not found after installing"
+}

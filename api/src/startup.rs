@@ -6,7 +6,7 @@
 use crate::application::{Catalog, Decisions, Ingest, ModelQuery, Tokens};
 use crate::configuration::Configuration;
 use crate::infrastructure::http::{AppState, app};
-use crate::infrastructure::redis::{GroupCommitLog, RedisModelStore};
+use crate::infrastructure::redis::{GroupCommitLog, RedisModelStore, notices};
 use anyhow::Context;
 use axum::Router;
 use axum::http::StatusCode;
@@ -29,6 +29,7 @@ pub struct Application {
     redis: RedisSettings,
     connection: ConnectionManager,
     open: watch::Sender<bool>,
+    stop: watch::Sender<bool>,
 }
 
 impl Application {
@@ -46,6 +47,7 @@ impl Application {
             .connection_manager()
             .context("cannot set up the Redis connection")?;
         let (open, opened) = watch::channel(false);
+        let (stop, stopping) = watch::channel(false);
         let log = GroupCommitLog::start(
             connection.clone(),
             redis.keys.clone(),
@@ -65,6 +67,8 @@ impl Application {
             graphs_dir: configuration.graphs_dir.clone(),
             metrics: install_metrics()?,
             tokens,
+            notices: notices::start(redis.client.clone(), redis.keys.applied.clone()),
+            stopping,
         };
         let state_tokens = state.tokens.len();
         let router = app(state)
@@ -80,6 +84,7 @@ impl Application {
             redis,
             connection,
             open,
+            stop,
         })
     }
 
@@ -112,11 +117,14 @@ impl Application {
             refused,
         ));
         let mut refusal = Box::pin(refusal);
+        let stopping = self.stop;
         let stop = async move {
             tokio::select! {
                 () = shutdown => {}
                 Ok(_) = &mut refusal => {}
             }
+            // Open event streams end, so they do not hold the shutdown open.
+            stopping.send_replace(true);
         };
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(stop)

@@ -27,6 +27,9 @@ pub struct RedisKeys {
     pub instances: String,
     /// Which bayes instance forwards the pub/sub channel (a lease with a TTL).
     pub ingress_lease: String,
+    /// The pub/sub channel of notices bayes publishes after each applied
+    /// batch (`{"partition", "models", "more"}`), for the live view.
+    pub applied: String,
 }
 
 /// The keys of one partition; all share one hash tag (none with one partition).
@@ -64,6 +67,7 @@ impl RedisKeys {
             partition_count: format!("{prefix}:partitions"),
             instances: format!("{prefix}:instances"),
             ingress_lease: format!("{prefix}:ingress:lease"),
+            applied: format!("{prefix}:applied"),
         }
     }
 

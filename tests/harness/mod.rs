@@ -2,6 +2,7 @@
 //! `TestApp` that wires them together.
 
 mod app;
+mod browser;
 mod load;
 mod redis_server;
 mod redis_view;
@@ -9,6 +10,7 @@ mod service;
 mod wait;
 
 pub use app::{SETTLE, TestApp};
+pub use browser::Browser;
 pub use load::{send_load, send_load_counted, send_load_for};
 pub use redis_server::RedisServer;
 pub use redis_server::free_port;

@@ -40,6 +40,8 @@ fn bounded_router(up: bool, full: bool, max_batch: usize) -> (axum::Router, Arc<
         graphs_dir: std::env::temp_dir().join("no-such-graphs-dir"),
         metrics: PrometheusBuilder::new().build_recorder().handle(),
         tokens: Tokens::default(),
+        notices: tokio::sync::broadcast::channel(1).0,
+        stopping: tokio::sync::watch::channel(false).1,
     };
     (app(state), memory)
 }

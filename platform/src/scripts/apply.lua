@@ -12,6 +12,7 @@
 -- then per op: kind ('a' add, 'd' define, 'x' delete), model name, a, b
 --   (add: a = wins, b = trials; define: a = prior, b = grid points)
 -- then per dead letter: entry id, reason, raw
+-- then, optionally, a channel and a notice published once the batch is applied (for live views)
 -- Returns {'applied'}, {'replayed'} if this applier already applied exactly this batch (a resent
 -- request), or {'fenced', cursor} if someone else moved the cursor.
 local at = redis.call('HMGET', KEYS[1], 'id', 'by')
@@ -77,5 +78,10 @@ local moved = redis.pcall('XGROUP', 'SETID', KEYS[2], ARGV[5], ARGV[2], 'ENTRIES
 if type(moved) == 'table' and moved.err then
   -- The group was destroyed (by hand): recreate it where the cursor is.
   redis.pcall('XGROUP', 'CREATE', KEYS[2], ARGV[5], ARGV[2], 'MKSTREAM', 'ENTRIESREAD', read)
+end
+-- In the script, so a notice goes out exactly when its batch is applied.
+local notice = DEAD + 3 * dead
+if ARGV[notice] and ARGV[notice] ~= '' then
+  redis.pcall('PUBLISH', ARGV[notice], ARGV[notice + 1])
 end
 return {'applied'}

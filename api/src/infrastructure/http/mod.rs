@@ -2,8 +2,10 @@
 //! error type that decides statuses.
 
 mod auth;
+mod dashboard;
 mod decisions;
 mod error;
+mod events;
 mod extract;
 mod models;
 mod observations;

@@ -1,8 +1,9 @@
 //! The router: every route, the state handlers share, and the OpenAPI
 //! document collected from the very routes registered here.
 
-use super::{auth, decisions, models, observations, operations, session};
+use super::{auth, dashboard, decisions, events, models, observations, operations, session};
 use crate::application::{Catalog, Decisions, Ingest, ModelQuery, Readiness, Tokens};
+use crate::infrastructure::redis::notices::Notice;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -10,6 +11,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
+use tokio::sync::{broadcast, watch};
 use utoipa::{OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -32,6 +34,10 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Who may do what; empty: everyone, everything.
     pub tokens: Tokens,
+    /// Notices of applied batches, for `/events`.
+    pub notices: broadcast::Sender<Notice>,
+    /// Turns true when the server shuts down: open event streams end.
+    pub stopping: watch::Receiver<bool>,
 }
 
 /// The state as handlers receive it: one reference count per request, no copies.
@@ -85,6 +91,9 @@ pub fn app(state: AppState) -> Router {
     let state = Arc::new(state);
     let openapi = Arc::new(auth::document(openapi, state.tokens.enabled()));
     router
+        .route("/events", get(events::events))
+        .route("/", get(dashboard::page))
+        .route("/assets/{file}", get(dashboard::asset))
         .route(
             "/openapi.json",
             get(move || async move { Json(openapi.as_ref().clone()) }),

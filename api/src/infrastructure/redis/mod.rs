@@ -7,6 +7,7 @@
 
 mod group_commit;
 mod model_store;
+pub mod notices;
 
 pub use group_commit::GroupCommitLog;
 pub use model_store::RedisModelStore;

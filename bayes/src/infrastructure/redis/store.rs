@@ -133,6 +133,9 @@ impl PartitionStore for RedisPartitionStore {
         for dead in &batch.dead {
             invocation.arg(&dead.id).arg(&dead.reason).arg(&dead.raw);
         }
+        invocation
+            .arg(&self.keys.applied)
+            .arg(notice(partition, batch));
         let reply: Vec<Value> = invocation
             .invoke_async(&mut self.connection.clone())
             .await
@@ -173,4 +176,22 @@ fn outcome(reply: &[Value]) -> Result<Applied, PortError> {
             "unexpected apply reply {other:?}"
         ))),
     }
+}
+
+/// Most model names one notice carries; past it, `more` says so.
+const NOTICE_MODELS: usize = 64;
+
+/// `{"partition":i,"models":[…],"more":bool}`: the models a batch changed,
+/// bounded. Names are `[A-Za-z0-9_.-]`, so they need no escaping.
+fn notice(partition: u32, batch: &Batch) -> String {
+    let mut models: Vec<&str> = batch.ops.iter().map(Op::model).collect();
+    models.sort_unstable();
+    models.dedup();
+    let more = models.len() > NOTICE_MODELS;
+    models.truncate(NOTICE_MODELS);
+    let names: Vec<String> = models.iter().map(|m| format!("\"{m}\"")).collect();
+    format!(
+        "{{\"partition\":{partition},\"models\":[{}],\"more\":{more}}}",
+        names.join(",")
+    )
 }

@@ -1,0 +1,179 @@
+'use strict';
+// The live dashboard: models with their posteriors, a comparison, and
+// updates pushed by the api (Server-Sent Events) as bayes applies batches.
+
+// Anything that goes wrong is recorded here (the browser tests read it) and shown.
+window.dashboardErrors = [];
+window.addEventListener('error', (e) => window.dashboardErrors.push(String(e.message)));
+window.addEventListener('unhandledrejection', (e) => window.dashboardErrors.push(String(e.reason)));
+
+const PAGE = 200;
+const state = { models: new Map(), order: [], next: null, sort: 'name', dir: 1, filter: '', compare: [], events: null };
+const $ = (selector) => document.querySelector(selector);
+
+class TokenNeeded extends Error {}
+
+async function api(path, options) {
+  const response = await fetch(path, Object.assign({ credentials: 'same-origin' }, options));
+  if (response.status === 401) throw new TokenNeeded();
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({}));
+    throw new Error(body.error || `${path}: ${response.status}`);
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+function status(text, on) {
+  const live = $('#live');
+  live.textContent = text;
+  live.classList.toggle('on', Boolean(on));
+}
+
+function needToken() {
+  $('#token').hidden = false;
+  $('#models').hidden = true;
+  $('#comparison').hidden = true;
+  status('token needed');
+  $('#token-input').focus();
+}
+
+async function openSession(event) {
+  event.preventDefault();
+  const input = $('#token-input');
+  try {
+    await api('/session', { method: 'POST', headers: { Authorization: `Bearer ${input.value}` } });
+    input.value = '';
+    $('#token-error').textContent = '';
+    $('#token').hidden = true;
+    $('#models').hidden = false;
+    await start();
+  } catch (error) {
+    $('#token-error').textContent = error instanceof TokenNeeded ? 'That token was refused.' : error.message;
+  }
+}
+
+const fmt = (x, digits = 4) => Number(x).toFixed(digits);
+const pct = (x) => `${(100 * x).toFixed(1)}%`;
+
+function chart(name, curve) {
+  const w = 160, h = 40;
+  const top = Math.max(...curve.posterior, ...curve.prior) || 1;
+  const path = (ys) => ys.map((y, i) => `${i ? 'L' : 'M'}${(curve.p[i] * w).toFixed(1)},${(h - (y / top) * (h - 2)).toFixed(1)}`).join('');
+  const [lo, hi] = curve.pi_89;
+  const label = `Posterior of ${name}: 89% interval ${fmt(lo, 3)} to ${fmt(hi, 3)}; prior dashed`;
+  return `<svg class="curve" viewBox="0 0 ${w} ${h}" role="img" aria-label="${label}">` +
+    `<rect class="interval" x="${lo * w}" y="0" width="${Math.max((hi - lo) * w, 1)}" height="${h}"></rect>` +
+    `<path class="prior" d="${path(curve.prior)}"></path><path class="posterior" d="${path(curve.posterior)}"></path></svg>`;
+}
+
+async function refreshModel(name) {
+  const [summary, curve] = await Promise.all([
+    api(`/models/${encodeURIComponent(name)}`), api(`/models/${encodeURIComponent(name)}/posterior`),
+  ]).catch((error) => { if (error.message.includes('unknown model')) return [null, null]; throw error; });
+  if (!summary) { state.models.delete(name); return; }
+  state.models.set(name, { name, n: summary.n, w: summary.w, mean: summary.mean, interval: curve.pi_89, chart: chart(name, curve) });
+}
+
+function render() {
+  const rows = [...state.models.values()]
+    .filter((m) => m.name.includes(state.filter))
+    .sort((a, b) => (a[state.sort] < b[state.sort] ? -1 : a[state.sort] > b[state.sort] ? 1 : 0) * state.dir);
+  $('#rows').innerHTML = rows.map((m) => `<tr data-name="${m.name}">` +
+    `<td><input type="checkbox" aria-label="select ${m.name}" value="${m.name}" ${state.compare.includes(m.name) ? 'checked' : ''}></td>` +
+    `<th scope="row">${m.name}</th><td class="n">${m.n}</td><td class="w">${m.w}</td><td class="mean">${fmt(m.mean)}</td>` +
+    `<td>[${fmt(m.interval[0], 3)}, ${fmt(m.interval[1], 3)}]</td><td>${m.chart}</td></tr>`).join('');
+  document.querySelectorAll('th button[data-sort]').forEach((b) => {
+    b.setAttribute('aria-sort', b.dataset.sort === state.sort ? (state.dir > 0 ? 'ascending' : 'descending') : 'none');
+  });
+  $('#more').hidden = !state.next;
+}
+
+async function loadPage(after) {
+  const page = await api(`/models?limit=${PAGE}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
+  state.next = page.next;
+  await Promise.all(page.models.map((m) => refreshModel(m.name)));
+  render();
+}
+
+async function compare() {
+  const names = state.compare;
+  const section = $('#comparison');
+  if (names.length < 2) { section.hidden = true; return; }
+  section.hidden = false;
+  try {
+    const result = await api(`/compare?models=${names.map(encodeURIComponent).join(',')}`);
+    const d = result.decision;
+    $('#verdict').textContent = d.verdict.charAt(0).toUpperCase() + d.verdict.slice(1);
+    $('#compared').innerHTML = result.models.map((m) => {
+      const vs = m.against_baseline;
+      const loss = m.expected_loss <= d.threshold ? 'under' : 'over';
+      return `<tr><th scope="row">${m.name}${vs ? '' : ' (baseline)'}</th>` +
+        `<td><svg class="bar" viewBox="0 0 100 8" role="img" aria-label="P(best) ${pct(m.p_best)}"><rect class="bar-bg" width="100" height="8"></rect><rect class="bar-fg" width="${(100 * m.p_best).toFixed(2)}" height="8"></rect></svg>${pct(m.p_best)}</td>` +
+        `<td class="${loss}">${m.expected_loss.toExponential(2)} (${loss} ${d.threshold})</td>` +
+        `<td>${vs ? pct(vs.prob_beats_baseline) : '—'}</td>` +
+        `<td>${vs ? `${fmt(vs.lift_mean)} [${fmt(vs.lift_interval_89[0])}, ${fmt(vs.lift_interval_89[1])}]` : '—'}</td></tr>`;
+    }).join('');
+  } catch (error) {
+    if (error instanceof TokenNeeded) throw error;
+    $('#verdict').textContent = error.message;
+    $('#compared').innerHTML = '';
+  }
+}
+
+function fromHash() {
+  const match = /^#compare=(.*)$/.exec(decodeURIComponent(location.hash));
+  state.compare = match ? match[1].split(',').filter(Boolean) : [];
+}
+
+function listen() {
+  if (state.events) return;
+  const events = new EventSource('/events');
+  state.events = events;
+  events.onopen = () => status('live', true);
+  events.onerror = () => status('reconnecting…');
+  events.addEventListener('resync', () => guard(reload()));
+  events.addEventListener('applied', (event) => guard((async () => {
+    const notice = JSON.parse(event.data);
+    if (notice.more) { await reload(); return; }
+    await Promise.all(notice.models.filter((n) => state.models.has(n) || !state.next).map(refreshModel));
+    render();
+    if (notice.models.some((n) => state.compare.includes(n))) await compare();
+  })()));
+}
+
+async function reload() {
+  state.models.clear();
+  await loadPage(null);
+  await compare();
+}
+
+async function start() {
+  fromHash();
+  await reload();
+  listen();
+}
+
+function guard(promise) {
+  promise.catch((error) => {
+    if (error instanceof TokenNeeded) { needToken(); return; }
+    status(`error: ${error.message}`);
+  });
+}
+
+document.addEventListener('DOMContentLoaded', () => {
+  $('#token-form').addEventListener('submit', openSession);
+  $('#filter').addEventListener('input', (e) => { state.filter = e.target.value; render(); });
+  $('#more').addEventListener('click', () => guard(loadPage(state.next)));
+  document.querySelectorAll('th button[data-sort]').forEach((b) => b.addEventListener('click', () => {
+    state.dir = state.sort === b.dataset.sort ? -state.dir : 1;
+    state.sort = b.dataset.sort;
+    render();
+  }));
+  $('#rows').addEventListener('change', (e) => {
+    const name = e.target.value;
+    state.compare = e.target.checked ? [...state.compare, name] : state.compare.filter((n) => n !== name);
+  });
+  $('#compare-selected').addEventListener('click', () => { location.hash = `compare=${state.compare.join(',')}`; });
+  window.addEventListener('hashchange', () => { fromHash(); render(); guard(compare()); });
+  guard(start());
+});

@@ -1,0 +1,55 @@
+//! Notices of applied batches, for the live view: one subscription to the
+//! channel bayes publishes on after each batch, on a connection of its own,
+//! fanned out to every open `/events` stream through a broadcast channel.
+//! Bounded work per notice: it is passed on as it came (a partition and at
+//! most 64 model names). After a reconnect the streams are told to resync,
+//! since notices published meanwhile are gone (pub/sub keeps nothing).
+
+use futures_util::StreamExt;
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// What a live view hears.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// A batch was applied: the notice's JSON.
+    Applied(String),
+    /// Notices may have been missed: read everything again.
+    Resync,
+}
+
+/// Notices buffered per stream before a slow one is told to resync.
+const BUFFER: usize = 256;
+
+/// Subscribes to `channel` for as long as the process runs, reconnecting
+/// with a growing pause (0.1 s to 2 s) while Redis is away.
+pub fn start(client: redis::Client, channel: String) -> broadcast::Sender<Notice> {
+    let (sender, _) = broadcast::channel(BUFFER);
+    let notices = sender.clone();
+    tokio::spawn(async move {
+        let mut pause = Duration::from_millis(100);
+        loop {
+            match client.get_async_pubsub().await {
+                Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
+                    Ok(()) => {
+                        pause = Duration::from_millis(100);
+                        let _ = notices.send(Notice::Resync);
+                        let mut messages = pubsub.into_on_message();
+                        while let Some(message) = messages.next().await {
+                            if let Ok(payload) = message.get_payload::<String>() {
+                                // No receiver: nobody is watching.
+                                let _ = notices.send(Notice::Applied(payload));
+                            }
+                        }
+                        tracing::warn!(%channel, "the notice subscription ended; resubscribing");
+                    }
+                    Err(error) => tracing::warn!(%error, %channel, "cannot subscribe to notices"),
+                },
+                Err(error) => tracing::debug!(%error, "cannot connect for notices"),
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_secs(2));
+        }
+    });
+    sender
+}
