@@ -74,6 +74,16 @@ async fn the_dashboard_lists_compares_and_updates_live() {
     observe(&app, "banner", 1, 1).await;
     shows(&browser, r#"tr[data-name="banner"] .n"#, "2").await;
 
+    // The comparison on the page is /compare's, to the digits shown.
+    let (_, compared) = app
+        .call("GET", "/compare?models=control,variant", None)
+        .await;
+    for (row, model) in compared["models"].as_array().unwrap().iter().enumerate() {
+        let p_best = format!("{:.1}%", 100.0 * model["p_best"].as_f64().unwrap());
+        let css = format!("#compared tr:nth-child({}) td:nth-child(2)", row + 1);
+        shows(&browser, &css, &p_best).await;
+    }
+
     let shot = std::env::temp_dir().join(format!("dashboard-{}.png", std::process::id()));
     browser.screenshot(&shot).await;
     println!("dashboard screenshot: {}", shot.display());

@@ -6,6 +6,10 @@
 window.dashboardErrors = [];
 window.addEventListener('error', (e) => window.dashboardErrors.push(String(e.message)));
 window.addEventListener('unhandledrejection', (e) => window.dashboardErrors.push(String(e.reason)));
+for (const level of ['error', 'warn']) {
+  const original = console[level].bind(console);
+  console[level] = (...args) => { window.dashboardErrors.push(args.map(String).join(' ')); original(...args); };
+}
 
 const PAGE = 200;
 const state = { models: new Map(), order: [], next: null, sort: 'name', dir: 1, filter: '', compare: [], events: null };
@@ -148,6 +152,8 @@ async function reload() {
 }
 
 async function start() {
+  const session = await api('/session');
+  if (!session.reader) throw new TokenNeeded();
   fromHash();
   await reload();
   listen();

@@ -76,7 +76,7 @@ pub(super) fn bearer(value: &[u8]) -> &[u8] {
 }
 
 /// The session cookie's value, if the request carries one.
-fn session(headers: &HeaderMap) -> Option<&[u8]> {
+pub(super) fn session(headers: &HeaderMap) -> Option<&[u8]> {
     headers
         .get_all(header::COOKIE)
         .iter()

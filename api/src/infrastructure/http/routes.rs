@@ -86,7 +86,7 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(operations::healthz))
         .routes(routes!(operations::readyz))
         .routes(routes!(operations::metrics))
-        .routes(routes!(session::open, session::close))
+        .routes(routes!(session::state, session::open, session::close))
         .split_for_parts();
     let state = Arc::new(state);
     let openapi = Arc::new(auth::document(openapi, state.tokens.enabled()));

@@ -3,12 +3,41 @@
 //! `SameSite=Strict` cookie, once per browser session, and never puts the
 //! token in a URL. The cookie grants `read` only.
 
-use super::auth::{SESSION_COOKIE, bearer, refuse};
+use super::auth::{SESSION_COOKIE, bearer, refuse, session as session_token};
 use super::routes::Shared;
 use crate::application::{Denied, Scope};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+
+/// Whether this browser may read: tokens are required, and its session
+/// cookie holds a `read` token. The page asks this first, so it never
+/// meets a 401 (which browsers log as an error) to find out.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionState {
+    /// Access control is on.
+    pub required: bool,
+    /// The request may read (always, when access control is off).
+    pub reader: bool,
+}
+
+/// Whether a token is needed, and whether this session has one.
+#[utoipa::path(
+    get,
+    path = "/session",
+    tag = "operations",
+    responses((status = 200, description = "Whether this browser may read", body = SessionState))
+)]
+pub(super) async fn state(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+) -> axum::Json<SessionState> {
+    let required = state.tokens.enabled();
+    let reader = !required
+        || session_token(&headers)
+            .is_some_and(|token| state.tokens.check(Some(token), Scope::Read).is_ok());
+    axum::Json(SessionState { required, reader })
+}
 
 /// How long a session lasts, in seconds.
 const SESSION_SECONDS: u64 = 8 * 3600;
