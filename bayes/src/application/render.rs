@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+/// Least time the last rendering round at shutdown may take.
+const SHUTDOWN_ROUND: Duration = Duration::from_secs(1);
+
 /// Draws plots and stores them (PNG files, in production).
 pub trait PlotSink: Send + Sync + 'static {
     /// Draws `plot` of `model` and stores it. Called on a blocking thread.
@@ -103,7 +106,7 @@ impl RenderLoop {
         (render, changed)
     }
 
-    /// Runs until `shutdown`; then draws what changed since, once more.
+    /// Runs until `shutdown`; then one more round of what changed since.
     pub async fn run(self, shutdown: CancellationToken) {
         loop {
             let models = self.changed.take(self.per_round);
@@ -123,8 +126,18 @@ impl RenderLoop {
                 () = tokio::time::sleep(pause) => {}
             }
         }
-        for model in self.changed.take(usize::MAX) {
-            self.draw(model).await;
+        // One more round, bounded in count and time: a backlog of 100,000
+        // models (or Redis gone) must not hold the shutdown.
+        let last_round = async {
+            for model in self.changed.take(self.per_round) {
+                self.draw(model).await;
+            }
+        };
+        if tokio::time::timeout(self.interval.max(SHUTDOWN_ROUND), last_round)
+            .await
+            .is_err()
+        {
+            tracing::warn!("the last rendering round was cut short by the shutdown");
         }
         tracing::info!("renderer stopped");
     }

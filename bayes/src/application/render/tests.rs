@@ -120,3 +120,28 @@ async fn many_models_are_drawn_at_the_bounded_rate_and_deleted_ones_removed() {
     );
     assert!(drawn.contains(&("gone".into(), None)));
 }
+
+#[tokio::test]
+async fn a_large_backlog_does_not_hold_the_shutdown() {
+    let (sink, store) = (
+        Arc::new(RecordingSink::default()),
+        Arc::new(MemoryStore::default()),
+    );
+    let (render, changed) = RenderLoop::new(
+        sink.clone(),
+        store,
+        ModelDefinition::default(),
+        Duration::from_secs(3600),
+        10,
+    );
+    for i in 0..100_000 {
+        changed.observe(ModelChange::Updated(format!("m{i}")));
+    }
+    let shutdown = CancellationToken::new();
+    shutdown.cancel();
+    tokio::time::timeout(Duration::from_secs(5), render.run(shutdown))
+        .await
+        .expect("the renderer stops with 100,000 models waiting");
+    let drawn = sink.0.lock().unwrap().len();
+    assert!(drawn <= 20, "one bounded round at most: {drawn} drawn");
+}
