@@ -116,25 +116,11 @@ async fn with_tokens_the_page_asks_for_a_read_token_once() {
         .await
         .unwrap();
     input.send_keys("wrong-0123456789abcdef").await.unwrap();
-    browser
-        .client
-        .find(fantoccini::Locator::Css("#token-form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#token-form button").await;
     shows(&browser, "#token-error", "refused").await;
     input.clear().await.unwrap();
     input.send_keys(read).await.unwrap();
-    browser
-        .client
-        .find(fantoccini::Locator::Css("#token-form button"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    browser.click("#token-form button").await;
     shows(&browser, r#"tr[data-name="a"] .n"#, "7").await;
     shows(&browser, "#live", "live").await;
     let url = browser.client.current_url().await.unwrap();

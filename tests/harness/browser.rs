@@ -75,6 +75,17 @@ impl Browser {
         }
     }
 
+    /// Clicks the first element matching `css`.
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
+    }
+
     /// What the page recorded as errors (`window.dashboardErrors`).
     pub async fn page_errors(&self) -> Vec<String> {
         let errors = self
