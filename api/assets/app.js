@@ -2,6 +2,9 @@
 // The live dashboard: models with their posteriors, a comparison, and
 // updates pushed by the api (Server-Sent Events) as bayes applies batches.
 
+// Model names are [A-Za-z0-9_.-] (the api refuses any other), so they are
+// written into the markup as they are.
+
 // Anything that goes wrong is recorded here (the browser tests read it) and shown.
 window.dashboardErrors = [];
 window.addEventListener('error', (e) => window.dashboardErrors.push(String(e.message)));
@@ -59,14 +62,31 @@ async function openSession(event) {
 const fmt = (x, digits = 4) => Number(x).toFixed(digits);
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
 
+// The chart spans where the posterior's mass is (its 0.1% to 99.9% range,
+// widened by half on each side), so a narrow A/B posterior is a readable
+// curve, not a spike; the label says which range is shown.
+function span(curve) {
+  let total = 0, lo = 0, hi = 1;
+  curve.posterior.forEach((mass, i) => {
+    if (total < 0.001) lo = curve.p[i];
+    total += mass;
+    if (total <= 0.999) hi = curve.p[Math.min(i + 1, curve.p.length - 1)];
+  });
+  const pad = Math.max((hi - lo) / 2, 0.01);
+  return [Math.max(0, lo - pad), Math.min(1, hi + pad)];
+}
+
 function chart(name, curve) {
   const w = 160, h = 40;
-  const top = Math.max(...curve.posterior, ...curve.prior) || 1;
-  const path = (ys) => ys.map((y, i) => `${i ? 'L' : 'M'}${(curve.p[i] * w).toFixed(1)},${(h - (y / top) * (h - 2)).toFixed(1)}`).join('');
+  const [x0, x1] = span(curve);
+  const x = (p) => ((p - x0) / (x1 - x0)) * w;
+  const shown = curve.p.map((p, i) => i).filter((i) => curve.p[i] >= x0 && curve.p[i] <= x1);
+  const top = Math.max(...shown.map((i) => Math.max(curve.posterior[i], curve.prior[i]))) || 1;
+  const path = (ys) => shown.map((i, k) => `${k ? 'L' : 'M'}${x(curve.p[i]).toFixed(1)},${(h - (ys[i] / top) * (h - 2)).toFixed(1)}`).join('');
   const [lo, hi] = curve.pi_89;
-  const label = `Posterior of ${name}: 89% interval ${fmt(lo, 3)} to ${fmt(hi, 3)}; prior dashed`;
+  const label = `Posterior of ${name}: 89% interval ${fmt(lo, 3)} to ${fmt(hi, 3)}; prior dashed; p from ${fmt(x0, 2)} to ${fmt(x1, 2)}`;
   return `<svg class="curve" viewBox="0 0 ${w} ${h}" role="img" aria-label="${label}">` +
-    `<rect class="interval" x="${lo * w}" y="0" width="${Math.max((hi - lo) * w, 1)}" height="${h}"></rect>` +
+    `<rect class="interval" x="${x(lo).toFixed(1)}" y="0" width="${Math.max(x(hi) - x(lo), 1).toFixed(1)}" height="${h}"></rect>` +
     `<path class="prior" d="${path(curve.prior)}"></path><path class="posterior" d="${path(curve.posterior)}"></path></svg>`;
 }
 
@@ -87,7 +107,7 @@ function render() {
     `<th scope="row">${m.name}</th><td class="n">${m.n}</td><td class="w">${m.w}</td><td class="mean">${fmt(m.mean)}</td>` +
     `<td>[${fmt(m.interval[0], 3)}, ${fmt(m.interval[1], 3)}]</td><td>${m.chart}</td></tr>`).join('');
   document.querySelectorAll('th button[data-sort]').forEach((b) => {
-    b.setAttribute('aria-sort', b.dataset.sort === state.sort ? (state.dir > 0 ? 'ascending' : 'descending') : 'none');
+    b.closest('th').setAttribute('aria-sort', b.dataset.sort === state.sort ? (state.dir > 0 ? 'ascending' : 'descending') : 'none');
   });
   $('#more').hidden = !state.next;
 }
@@ -107,7 +127,7 @@ async function compare() {
   try {
     const result = await api(`/compare?models=${names.map(encodeURIComponent).join(',')}`);
     const d = result.decision;
-    $('#verdict').textContent = d.verdict.charAt(0).toUpperCase() + d.verdict.slice(1);
+    $('#verdict').textContent = d.verdict;
     $('#compared').innerHTML = result.models.map((m) => {
       const vs = m.against_baseline;
       const loss = m.expected_loss <= d.threshold ? 'under' : 'over';
