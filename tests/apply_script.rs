@@ -12,13 +12,15 @@ use std::time::Duration;
 fn store(redis: &RedisServer, applier: &str) -> RedisPartitionStore {
     let settings = RedisArgs {
         redis_url: redis.url(),
+        redis_cluster: false,
+        replicas_ack: 0,
         key_prefix: "apply".to_owned(),
         redis_timeout: Duration::from_secs(2),
         partitions: 1,
     }
     .settings()
     .expect("valid settings");
-    let connection = settings.connection_manager().expect("connection");
+    let connection = settings.connection().expect("connection");
     RedisPartitionStore::new(
         connection,
         settings.keys,

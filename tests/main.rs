@@ -11,6 +11,7 @@ mod access;
 mod apply_script;
 mod bad_input;
 mod bandit;
+mod cluster;
 mod dashboard;
 mod delivery;
 mod drills;

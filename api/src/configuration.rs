@@ -35,6 +35,10 @@ pub struct Configuration {
     #[arg(long, env = "INGEST_QUEUE", default_value_t = 4_096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub ingest_queue: u64,
 
+    /// How long an Idempotency-Key is remembered, in milliseconds (24 h).
+    #[arg(long = "idempotency-window-ms", env = "IDEMPOTENCY_WINDOW_MS", default_value = "86400000", value_parser = positive_millis)]
+    pub idempotency_window: Duration,
+
     /// Longest time one HTTP request may take, in milliseconds.
     #[arg(long = "request-timeout-ms", env = "REQUEST_TIMEOUT_MS", default_value = "10000", value_parser = positive_millis)]
     pub request_timeout: Duration,

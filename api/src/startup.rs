@@ -6,13 +6,13 @@
 use crate::application::{Catalog, Decisions, Ingest, ModelQuery, Tokens};
 use crate::configuration::Configuration;
 use crate::infrastructure::http::{AppState, app};
-use crate::infrastructure::redis::{GroupCommitLog, RedisModelStore, notices};
+use crate::infrastructure::redis::{GroupCommitLog, RedisModelStore, WriteSettings, notices};
 use anyhow::Context;
 use axum::Router;
 use axum::http::StatusCode;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use platform::RedisConnection;
 use platform::RedisSettings;
-use redis::aio::ConnectionManager;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,7 +27,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     redis: RedisSettings,
-    connection: ConnectionManager,
+    connection: RedisConnection,
     open: watch::Sender<bool>,
     stop: watch::Sender<bool>,
 }
@@ -44,14 +44,20 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on API_ADDR {}", configuration.api_addr))?;
         let connection = redis
-            .connection_manager()
+            .connection()
             .context("cannot set up the Redis connection")?;
         let (open, opened) = watch::channel(false);
         let (stop, stopping) = watch::channel(false);
+        let writes = WriteSettings {
+            maxlen: configuration.stream_maxlen,
+            replicas_ack: redis.replicas_ack,
+            replicas_timeout: redis.replicas_timeout(),
+            idempotency_window: configuration.idempotency_window,
+        };
         let log = GroupCommitLog::start(
             connection.clone(),
             redis.keys.clone(),
-            configuration.stream_maxlen,
+            writes,
             configuration.ingest_queue as usize,
             opened,
         );
@@ -67,7 +73,7 @@ impl Application {
             graphs_dir: configuration.graphs_dir.clone(),
             metrics: install_metrics()?,
             tokens,
-            notices: notices::start(redis.client.clone(), redis.keys.applied.clone()),
+            notices: notices::start(redis.nodes.clone(), redis.keys.applied.clone()),
             stopping,
         };
         let state_tokens = state.tokens.len();
@@ -186,7 +192,7 @@ fn access(configuration: &Configuration) -> anyhow::Result<Tokens> {
 /// Checks the partition count, retrying while Redis is away; opens the
 /// writers once it matches, or reports the mismatch (which stops the api).
 async fn check_partition_count(
-    mut connection: ConnectionManager,
+    mut connection: RedisConnection,
     redis: RedisSettings,
     open: watch::Sender<bool>,
     refused: tokio::sync::oneshot::Sender<anyhow::Error>,

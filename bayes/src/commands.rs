@@ -33,14 +33,15 @@ pub async fn status(configuration: &Configuration) -> anyhow::Result<()> {
 pub async fn rebuild_all(configuration: &Configuration) -> anyhow::Result<()> {
     let (admin, redis) = connect(configuration, "rebuild").await?;
     let applier = format!("rebuild-{}", std::process::id());
-    let connection = redis.connection_manager()?;
+    let connection = redis.connection()?;
     let store = RedisPartitionStore::new(
         connection,
         redis.keys.clone(),
         applier,
         configuration.defaults.definition(),
         configuration.dead_maxlen,
-    );
+    )
+    .with_replicas_ack(redis.replicas_ack, redis.replicas_timeout());
     let readers = RedisLogReaders::new(
         redis.clone(),
         ReadSettings {
@@ -73,7 +74,7 @@ async fn connect(
 ) -> anyhow::Result<(RedisPartitionAdmin, platform::RedisSettings)> {
     let redis = configuration.redis.settings()?;
     let mut connection = redis
-        .connection_manager()
+        .connection()
         .context("cannot set up the Redis connection")?;
     platform::partition_count::ensure(&mut connection, &redis.keys)
         .await
@@ -87,13 +88,13 @@ async fn connect(
 #[must_use]
 pub fn table(reports: &[PartitionReport], now_ms: u64) -> String {
     let mut out = format!(
-        "{:>9}  {:<24} {:<22} {:>10} {:>9} {:>8} {:>8}  {}\n",
-        "partition", "owner", "cursor", "lag", "lag (s)", "lost", "models", "stream"
+        "{:>9}  {:<24} {:<22} {:>10} {:>9} {:>8} {:>8}  {:<21} {}\n",
+        "partition", "owner", "cursor", "lag", "lag (s)", "lost", "models", "node", "stream"
     );
     for r in reports {
         let _ = writeln!(
             out,
-            "{:>9}  {:<24} {:<22} {:>10} {:>9.1} {:>8} {:>8}  {}",
+            "{:>9}  {:<24} {:<22} {:>10} {:>9.1} {:>8} {:>8}  {:<21} {}",
             r.partition,
             r.owner.as_deref().unwrap_or("-"),
             r.cursor,
@@ -101,6 +102,7 @@ pub fn table(reports: &[PartitionReport], now_ms: u64) -> String {
             r.lag_seconds(now_ms),
             r.lost,
             r.models,
+            r.node.as_deref().unwrap_or("-"),
             r.stream
         );
     }

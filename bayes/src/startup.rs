@@ -14,8 +14,8 @@ use crate::infrastructure::redis::{
 use crate::supervisor::{Stage, Task, supervise};
 use anyhow::Context;
 use domain::{Counts, ModelDefinition};
+use platform::RedisConnection;
 use platform::RedisSettings;
-use redis::aio::ConnectionManager;
 use std::future::Future;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 pub struct Application {
     configuration: Configuration,
     redis: RedisSettings,
-    shared: ConnectionManager,
+    shared: RedisConnection,
     instance: String,
     assignment: Assignment,
     defaults: ModelDefinition,
@@ -72,7 +72,7 @@ impl Application {
                 )
             })?;
         let shared = redis
-            .connection_manager()
+            .connection()
             .context("cannot set up the Redis connection")?;
         let instance = configuration.consumer_name();
         Ok(Self {
@@ -101,13 +101,16 @@ impl Application {
         if !self.check_partition_count(&mut shutdown).await? {
             return Ok(());
         }
-        let store = Arc::new(RedisPartitionStore::new(
-            self.shared.clone(),
-            self.redis.keys.clone(),
-            self.instance.clone(),
-            self.defaults,
-            self.configuration.dead_maxlen,
-        ));
+        let store = Arc::new(
+            RedisPartitionStore::new(
+                self.shared.clone(),
+                self.redis.keys.clone(),
+                self.instance.clone(),
+                self.defaults,
+                self.configuration.dead_maxlen,
+            )
+            .with_replicas_ack(self.redis.replicas_ack, self.redis.replicas_timeout()),
+        );
         let (render, changed) = RenderLoop::new(
             self.graphs.clone(),
             store.clone(),
@@ -205,7 +208,7 @@ impl Application {
             self.configuration.dead_maxlen,
         );
         let channel = RedisChannel::new(
-            self.redis.client.clone(),
+            self.redis.nodes.clone(),
             self.configuration.redis_channel.clone(),
             self.redis.timeout,
         );

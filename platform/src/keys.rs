@@ -51,6 +51,12 @@ pub struct PartitionKeys {
     pub models: String,
     /// Which bayes instance consumes the partition (a lease with a TTL).
     pub owner: String,
+    /// The pub/sub forwarder's fence in this partition: the holder of
+    /// [`RedisKeys::ingress_lease`] claims it in every partition before it
+    /// forwards, and each forward checks it in the same script as its
+    /// append (a script touches one slot). With one partition it is the
+    /// lease itself.
+    pub ingress: String,
 }
 
 impl RedisKeys {
@@ -123,6 +129,11 @@ impl PartitionKeys {
             dead: format!("{base}dead"),
             models: format!("{base}models"),
             owner: format!("{base}owner"),
+            ingress: if count == 1 {
+                format!("{prefix}:ingress:lease")
+            } else {
+                format!("{base}ingress")
+            },
             base,
         }
     }
@@ -142,6 +153,19 @@ impl PartitionKeys {
         } else {
             format!("{}model:{name}", self.base)
         }
+    }
+
+    /// The record of the api's write `token` (a replay guard, short-lived).
+    #[must_use]
+    pub fn write_token(&self, token: &str) -> String {
+        format!("{}write:{token}", self.base)
+    }
+
+    /// The record of a client's Idempotency-Key `key` for `model`: what
+    /// the first request under it was and where it landed.
+    #[must_use]
+    pub fn idempotency(&self, model: &str, key: &str) -> String {
+        format!("{}idem:{model}:{key}", self.base)
     }
 
     /// What the model hashes' keys start with, for a script that derives
@@ -171,6 +195,7 @@ mod tests {
         assert_eq!(keys.model(&name("default")), "bayes:model");
         assert_eq!(keys.model(&name("b")), "bayes:model:b");
         assert_eq!(keys.ingress_lease, "bayes:ingress:lease");
+        assert_eq!(p.ingress, keys.ingress_lease);
     }
 
     #[test]
@@ -179,7 +204,17 @@ mod tests {
         let mut slots = Vec::new();
         for p in keys.partitions() {
             let slot = key_slot(&p.events);
-            for key in [&p.cursor, &p.dead, &p.models, &p.owner, &p.model_key("x")] {
+            let partition_keys = [
+                &p.cursor,
+                &p.dead,
+                &p.models,
+                &p.owner,
+                &p.ingress,
+                &p.model_key("x"),
+                &p.write_token("t"),
+                &p.idempotency("x", "{k}"),
+            ];
+            for key in partition_keys {
                 assert_eq!(key_slot(key), slot, "{key}");
             }
             slots.push(slot);

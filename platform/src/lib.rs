@@ -7,6 +7,7 @@
 //! own adapters and `main` do.
 
 pub mod configuration;
+pub mod connection;
 pub mod exit;
 pub mod keys;
 pub mod log_entry;
@@ -18,6 +19,7 @@ pub mod shutdown;
 pub mod stored_model;
 pub mod telemetry;
 
+pub use connection::RedisConnection;
 pub use keys::{PartitionKeys, RedisKeys};
 pub use redis_conn::{RedisArgs, RedisSettings};
 pub use stored_model::StoredModelError;

@@ -1,20 +1,27 @@
 //! Redis configuration shared by both services, and the connections built from it.
 
 use clap::Args;
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, IntoConnectionInfo};
+use redis::aio::ConnectionManagerConfig;
+use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConfig};
+use redis::{Client, ConnectionInfo, IntoConnectionInfo};
 use std::time::Duration;
 
 use crate::RedisKeys;
 use crate::configuration::positive_millis;
+use crate::connection::RedisConnection;
 use crate::partition::hash_tag;
 
 /// The Redis flags both binaries take.
 #[derive(Debug, Clone, Args)]
 pub struct RedisArgs {
     /// Redis to use: `redis://[:password@]host:port[/db]`, or `rediss://` for TLS.
+    /// For a Redis Cluster, seed nodes separated by commas.
     #[arg(long, env = "REDIS_URL", default_value = "redis://127.0.0.1:6379")]
     pub redis_url: String,
+
+    /// Connect to a Redis Cluster (implied when REDIS_URL lists more than one node).
+    #[arg(long, env = "REDIS_CLUSTER", default_value_t = false, action = clap::ArgAction::Set)]
+    pub redis_cluster: bool,
 
     /// Every Redis key starts with this (use a hash tag like `{bayes}` on Redis Cluster).
     #[arg(long, env = "KEY_PREFIX", default_value = "bayes", value_parser = parse_prefix)]
@@ -23,6 +30,11 @@ pub struct RedisArgs {
     /// Longest wait for one Redis reply, in milliseconds.
     #[arg(long = "redis-timeout-ms", env = "REDIS_TIMEOUT_MS", default_value = "2000", value_parser = positive_millis)]
     pub redis_timeout: Duration,
+
+    /// Replicas that must confirm a write (`WAIT`) before the api answers 202
+    /// or bayes counts an apply done; 0: Redis's acknowledgement is enough.
+    #[arg(long, env = "REPLICAS_ACK", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=16))]
+    pub replicas_ack: u32,
 
     /// Partitions of the event log (fixed per deployment; recorded in Redis at the first start).
     #[arg(long, env = "PARTITIONS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
@@ -40,14 +52,19 @@ fn parse_prefix(prefix: &str) -> Result<String, String> {
 /// Validated Redis settings: a client for the URL and the keys.
 #[derive(Debug, Clone)]
 pub struct RedisSettings {
-    /// The client (no connection is made until one is asked for).
-    pub client: Client,
+    /// A client per node given: the one endpoint, or a cluster's seeds (no
+    /// connection is made until one is asked for).
+    pub nodes: Vec<Client>,
+    /// The cluster client, on a Redis Cluster.
+    pub cluster: Option<ClusterClient>,
     /// The keys under the configured prefix.
     pub keys: RedisKeys,
     /// Longest wait for one reply.
     pub timeout: Duration,
     /// The URL with any password replaced by `***`, for logs.
     pub masked_url: String,
+    /// Replicas that must confirm a write (`WAIT`); 0: none.
+    pub replicas_ack: u32,
 }
 
 /// Why Redis settings are refused.
@@ -67,6 +84,15 @@ pub enum RedisSettingsError {
         /// The partition count.
         partitions: u32,
     },
+    /// Redis Cluster with the v1 key names, which lie in different slots.
+    #[error(
+        "a Redis Cluster needs each partition's keys in one slot: with PARTITIONS=1 give \
+         KEY_PREFIX a hash tag (KEY_PREFIX={{{prefix}}}), or use PARTITIONS of 2 or more"
+    )]
+    UntaggedSinglePartition {
+        /// The prefix.
+        prefix: String,
+    },
     /// The URL does not parse.
     #[error("invalid REDIS_URL {url}: {reason}")]
     Url {
@@ -85,8 +111,9 @@ impl RedisArgs {
     /// [`RedisSettingsError::TaggedPrefix`] for a prefix whose hash tag
     /// would defeat the partitions.
     pub fn settings(&self) -> Result<RedisSettings, RedisSettingsError> {
+        let tag = hash_tag(&self.key_prefix);
         if self.partitions > 1
-            && let Some(tag) = hash_tag(&self.key_prefix)
+            && let Some(tag) = tag
         {
             return Err(RedisSettingsError::TaggedPrefix {
                 prefix: self.key_prefix.clone(),
@@ -102,53 +129,104 @@ impl RedisArgs {
             url: masked_url.clone(),
             reason,
         };
-        let info = self
+        let infos = self
             .redis_url
-            .as_str()
-            .into_connection_info()
+            .split(',')
+            .map(|url| url.trim().into_connection_info())
+            .collect::<Result<Vec<ConnectionInfo>, _>>()
             .map_err(|e| invalid(e.to_string()))?;
-        let client = Client::open(info).map_err(|e| invalid(e.to_string()))?;
+        let nodes = infos
+            .iter()
+            .map(|info| Client::open(info.clone()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| invalid(e.to_string()))?;
+        let cluster = if self.redis_cluster || infos.len() > 1 {
+            if self.partitions == 1 && tag.is_none() {
+                return Err(RedisSettingsError::UntaggedSinglePartition {
+                    prefix: self.key_prefix.clone(),
+                });
+            }
+            let client = ClusterClientBuilder::new(infos)
+                .connection_timeout(self.redis_timeout)
+                .response_timeout(self.redis_timeout)
+                .build()
+                .map_err(|e| invalid(e.to_string()))?;
+            Some(client)
+        } else {
+            None
+        };
         Ok(RedisSettings {
-            client,
+            nodes,
+            cluster,
             keys: RedisKeys::new(&self.key_prefix, self.partitions),
             timeout: self.redis_timeout,
             masked_url,
+            replicas_ack: self.replicas_ack,
         })
     }
 }
 
 impl RedisSettings {
-    /// A shared, multiplexed, self-reconnecting connection. It connects
-    /// lazily, so a service starts (and reports itself unready) while Redis
-    /// is down. Commands from concurrent tasks pipeline on its one socket.
+    /// A shared connection: on one endpoint multiplexed and self-reconnecting,
+    /// on a cluster redis-rs's cluster connection. It connects lazily, so a
+    /// service starts (and reports itself unready) while Redis is down.
+    /// Commands from concurrent tasks pipeline on its sockets.
     ///
     /// A command fails fast while Redis is away (one quick retry, bounded
     /// connect and reply times) so callers can answer 503 at once; the
-    /// manager reconnects by itself on the next command.
+    /// connection reconnects by itself on the next command.
     ///
     /// # Errors
-    /// Only for a client configuration the manager rejects.
-    pub fn connection_manager(&self) -> redis::RedisResult<ConnectionManager> {
-        self.blocking_connection_manager(Duration::ZERO)
+    /// Only for a client configuration redis-rs rejects.
+    pub fn connection(&self) -> redis::RedisResult<RedisConnection> {
+        self.blocking_connection(Duration::ZERO)
     }
 
-    /// As [`RedisSettings::connection_manager`], for a connection of its own
-    /// whose commands may block in Redis for up to `block` (a blocking
-    /// `XREADGROUP`): replies may take that much longer.
+    /// As [`RedisSettings::connection`], for a connection of its own whose
+    /// commands may block in Redis for up to `block` (a blocking `XREAD`):
+    /// replies may take that much longer.
     ///
     /// # Errors
-    /// Only for a client configuration the manager rejects.
-    pub fn blocking_connection_manager(
-        &self,
-        block: Duration,
-    ) -> redis::RedisResult<ConnectionManager> {
+    /// Only for a client configuration redis-rs rejects.
+    pub fn blocking_connection(&self, block: Duration) -> redis::RedisResult<RedisConnection> {
+        if let Some(cluster) = &self.cluster {
+            let config = ClusterConfig::new()
+                .set_connection_timeout(self.timeout)
+                .set_response_timeout(self.timeout + block);
+            return Ok(RedisConnection::Cluster(
+                cluster.get_pending_async_connection_with_config(config),
+            ));
+        }
         let config = ConnectionManagerConfig::new()
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_millis(500))
             .set_connection_timeout(Some(self.timeout))
             .set_response_timeout(Some(self.timeout + block));
-        self.client.get_connection_manager_lazy(config)
+        self.client()
+            .get_connection_manager_lazy(config)
+            .map(RedisConnection::Single)
+    }
+
+    /// The longest `WAIT` for replicas: half the reply timeout, so the
+    /// write and its `WAIT` are answered within it.
+    #[must_use]
+    pub fn replicas_timeout(&self) -> Duration {
+        self.timeout / 2
+    }
+
+    /// Whether the deployment is a Redis Cluster.
+    #[must_use]
+    pub fn is_cluster(&self) -> bool {
+        self.cluster.is_some()
+    }
+
+    /// The client of the first node given: the one endpoint, or a cluster's
+    /// first seed.
+    #[must_use]
+    pub fn client(&self) -> &Client {
+        // `settings` parses at least one URL (splitting never yields none).
+        &self.nodes[0]
     }
 }
 
@@ -174,9 +252,21 @@ pub fn mask_password(text: &str) -> String {
 #[must_use]
 pub fn is_unavailable(error: &redis::RedisError) -> bool {
     // Refused credentials, a server still loading its AOF after a restart,
-    // or a replica cut off from its primary: Redis cannot serve us now.
-    const NOT_SERVING: [&str; 5] = ["NOAUTH", "WRONGPASS", "LOADING", "MASTERDOWN", "BUSY"];
+    // a replica cut off from its primary, or a cluster failing over (slots
+    // unserved, moving, or a node turned replica): Redis cannot serve us now.
+    const NOT_SERVING: [&str; 9] = [
+        "NOAUTH",
+        "WRONGPASS",
+        "LOADING",
+        "MASTERDOWN",
+        "BUSY",
+        "CLUSTERDOWN",
+        "TRYAGAIN",
+        "READONLY",
+        "MOVED",
+    ];
     error.kind() == redis::ErrorKind::AuthenticationFailed
+        || error.kind() == redis::ErrorKind::ClusterConnectionNotFound
         || error.code().is_some_and(|code| NOT_SERVING.contains(&code))
         || error.is_io_error()
         || error.is_timeout()
@@ -209,6 +299,8 @@ mod tests {
     fn a_malformed_url_is_refused_with_the_url_masked() {
         let args = RedisArgs {
             redis_url: "http://:pw@localhost".to_owned(),
+            redis_cluster: false,
+            replicas_ack: 0,
             key_prefix: "bayes".to_owned(),
             redis_timeout: Duration::from_millis(100),
             partitions: 1,
@@ -225,6 +317,8 @@ mod tests {
     fn a_tagged_prefix_is_refused_with_partitions() {
         let args = RedisArgs {
             redis_url: "redis://127.0.0.1".to_owned(),
+            redis_cluster: false,
+            replicas_ack: 0,
             key_prefix: "{bayes}".to_owned(),
             redis_timeout: Duration::from_millis(100),
             partitions: 4,
@@ -239,5 +333,42 @@ mod tests {
             ..args
         };
         assert!(one.settings().is_ok());
+    }
+
+    #[test]
+    fn a_cluster_needs_each_partition_in_one_slot() {
+        let args = RedisArgs {
+            redis_url: "redis://127.0.0.1:7000,redis://127.0.0.1:7001".to_owned(),
+            redis_cluster: false,
+            replicas_ack: 0,
+            key_prefix: "bayes".to_owned(),
+            redis_timeout: Duration::from_millis(100),
+            partitions: 1,
+        };
+        let message = args.settings().unwrap_err().to_string();
+        assert!(message.contains("KEY_PREFIX={bayes}"), "{message}");
+        let tagged = RedisArgs {
+            key_prefix: "{bayes}".to_owned(),
+            ..args.clone()
+        };
+        assert!(tagged.settings().unwrap().is_cluster());
+        let partitioned = RedisArgs {
+            partitions: 6,
+            ..args.clone()
+        };
+        let settings = partitioned.settings().unwrap();
+        assert!(settings.is_cluster());
+        assert_eq!(settings.nodes.len(), 2);
+        let one_seed = RedisArgs {
+            redis_url: "redis://127.0.0.1:7000".to_owned(),
+            redis_cluster: true,
+            ..partitioned
+        };
+        assert!(one_seed.settings().unwrap().is_cluster());
+        let single = RedisArgs {
+            redis_url: "redis://127.0.0.1:7000".to_owned(),
+            ..args
+        };
+        assert!(!single.settings().unwrap().is_cluster());
     }
 }

@@ -16,6 +16,8 @@ macro_rules! scripts {
 }
 
 scripts! {
+    /// The api's group-commit write: entries, idempotency keys, a replay guard.
+    APPEND => "append.lua";
     /// Applies a batch of a partition's log, fenced by its cursor.
     APPLY => "apply.lua";
     /// Counts entries retention trimmed before they were applied.
@@ -35,6 +37,10 @@ scripts! {
     /// Resets a partition (models and cursor) for a rebuild from its log.
     RESET_PARTITION => "reset_partition.lua";
 }
+
+/// The source of [`APPEND`], for a pipeline that runs it with `EVAL`
+/// followed by `WAIT` on the same connection.
+pub const APPEND_SOURCE: &str = include_str!("scripts/append.lua");
 
 /// The source of [`LOSS_CHECK`], for a `MULTI` that runs it with `EVAL`
 /// beside a plain `XREAD` (a script's reply would be converted to Lua and

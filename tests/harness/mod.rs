@@ -4,6 +4,7 @@
 mod app;
 mod browser;
 mod load;
+mod redis_cluster;
 mod redis_server;
 mod redis_view;
 mod service;
@@ -12,6 +13,7 @@ mod wait;
 pub use app::{SETTLE, TestApp};
 pub use browser::Browser;
 pub use load::{send_load, send_load_counted, send_load_for};
+pub use redis_cluster::RedisCluster;
 pub use redis_server::RedisServer;
 pub use redis_server::free_port;
 pub use service::{Service, binary_path, run_to_exit};

@@ -1,6 +1,6 @@
 //! Recording observations: validate with the domain, append to the log.
 
-use super::{Appended, EventLog, PortError};
+use super::{Appended, EventLog, Guard, IdempotencyKey, PortError};
 use domain::{ModelName, Observation, ObservationError};
 use std::sync::Arc;
 
@@ -58,7 +58,7 @@ impl Ingest {
         let observation = Observation::parse(trial)?;
         let appended = self
             .log
-            .append(&ModelName::default_model(), &[observation])
+            .append(&ModelName::default_model(), &[observation], None)
             .await?;
         Ok((observation, appended))
     }
@@ -72,6 +72,7 @@ impl Ingest {
         &self,
         model: &ModelName,
         trials: I,
+        key: Option<IdempotencyKey>,
     ) -> Result<(usize, Appended), IngestError>
     where
         I: IntoIterator<Item = &'a str>,
@@ -84,7 +85,7 @@ impl Ingest {
                     .map_err(|source| IngestError::InvalidInBatch { index, source })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        self.append(model, &observations).await
+        self.append(model, &observations, key).await
     }
 
     /// Records `wins` wins and `losses` losses for `model`, all or nothing:
@@ -97,6 +98,7 @@ impl Ingest {
         model: &ModelName,
         wins: u64,
         losses: u64,
+        key: Option<IdempotencyKey>,
     ) -> Result<(usize, Appended), IngestError> {
         let total = usize::try_from(wins.saturating_add(losses)).unwrap_or(usize::MAX);
         self.check_size(total)?;
@@ -105,16 +107,18 @@ impl Ingest {
         let observations: Vec<Observation> = std::iter::repeat_n(Observation::Win, wins)
             .chain(std::iter::repeat_n(Observation::Loss, losses))
             .collect();
-        self.append(model, &observations).await
+        self.append(model, &observations, key).await
     }
 
     async fn append(
         &self,
         model: &ModelName,
         observations: &[Observation],
+        key: Option<IdempotencyKey>,
     ) -> Result<(usize, Appended), IngestError> {
         self.check_size(observations.len())?;
-        let appended = self.log.append(model, observations).await?;
+        let guard = key.map(|key| Guard::new(key, observations));
+        let appended = self.log.append(model, observations, guard.as_ref()).await?;
         Ok((observations.len(), appended))
     }
 
@@ -177,7 +181,7 @@ mod tests {
     async fn a_batch_with_one_bad_trial_stores_nothing() {
         let log = Arc::new(MemoryModels::new());
         let error = ingest(&log)
-            .record_all(&named("a"), ["w", "l", "x"])
+            .record_all(&named("a"), ["w", "l", "x"], None)
             .await
             .unwrap_err();
         assert_eq!(
@@ -192,15 +196,22 @@ mod tests {
         let log = Arc::new(MemoryModels::new());
         let a = named("a");
         assert!(matches!(
-            ingest(&log).record_all(&a, ["w"; 11]).await,
+            ingest(&log).record_all(&a, ["w"; 11], None).await,
             Err(IngestError::BatchTooLarge { max: 10, given: 11 })
         ));
         assert!(matches!(
-            ingest(&log).record_all(&a, []).await,
+            ingest(&log).record_all(&a, [], None).await,
             Err(IngestError::EmptyBatch)
         ));
         assert_eq!(log.observations(), 0);
-        assert_eq!(ingest(&log).record_all(&a, ["w"; 10]).await.unwrap().0, 10);
+        assert_eq!(
+            ingest(&log)
+                .record_all(&a, ["w"; 10], None)
+                .await
+                .unwrap()
+                .0,
+            10
+        );
         assert_eq!(counts(&log, "a"), Some((10, 10)));
     }
 
@@ -208,10 +219,16 @@ mod tests {
     async fn aggregated_counts_are_recorded_under_the_same_bound() {
         let log = Arc::new(MemoryModels::new());
         let b = named("b");
-        assert_eq!(ingest(&log).record_counts(&b, 3, 7).await.unwrap().0, 10);
+        assert_eq!(
+            ingest(&log).record_counts(&b, 3, 7, None).await.unwrap().0,
+            10
+        );
         assert_eq!(counts(&log, "b"), Some((3, 10)));
         for (w, l) in [(0, 0), (6, 5), (u64::MAX, 1), (1, u64::MAX)] {
-            let error = ingest(&log).record_counts(&b, w, l).await.unwrap_err();
+            let error = ingest(&log)
+                .record_counts(&b, w, l, None)
+                .await
+                .unwrap_err();
             assert!(
                 matches!(
                     error,
@@ -221,6 +238,33 @@ mod tests {
             );
         }
         assert_eq!(counts(&log, "b"), Some((3, 10)));
+    }
+
+    #[tokio::test]
+    async fn a_retry_under_the_same_key_counts_once_and_another_request_is_refused() {
+        let log = Arc::new(MemoryModels::new());
+        let a = named("a");
+        let key = || Some(IdempotencyKey::parse(b"order-17").unwrap());
+        let (_, first) = ingest(&log)
+            .record_all(&a, ["w", "l"], key())
+            .await
+            .unwrap();
+        let (accepted, again) = ingest(&log).record_counts(&a, 1, 1, key()).await.unwrap();
+        assert_eq!((accepted, &again.id, again.replayed), (2, &first.id, true));
+        assert!(!first.replayed);
+        assert_eq!(counts(&log, "a"), Some((1, 2)));
+        let error = ingest(&log).record_all(&a, ["w"], key()).await.unwrap_err();
+        assert!(
+            matches!(error, IngestError::Log(PortError::KeyReused(_))),
+            "{error}"
+        );
+        // Keys are per model.
+        ingest(&log)
+            .record_all(&named("b"), ["w"], key())
+            .await
+            .unwrap();
+        assert_eq!(counts(&log, "a"), Some((1, 2)));
+        assert_eq!(counts(&log, "b"), Some((1, 1)));
     }
 
     #[tokio::test]

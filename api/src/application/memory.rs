@@ -2,10 +2,10 @@
 //! at once, so what is written can be read back. For tests of the use cases
 //! and of the router without a socket or a Redis; it keeps nothing.
 
-use super::{Appended, EventId, EventLog, ModelStore, PortError, Readiness};
+use super::{Appended, EventId, EventLog, Guard, ModelStore, PortError, Readiness, StoreHealth};
 use async_trait::async_trait;
 use domain::{Counts, ModelDefinition, ModelName, ModelState, Observation};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -14,6 +14,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 #[derive(Default)]
 pub struct MemoryModels {
     models: Mutex<BTreeMap<ModelName, ModelState>>,
+    /// Idempotency keys recorded: (model, key) → (fingerprint, first answer).
+    keys: Mutex<HashMap<(ModelName, String), (String, Appended)>>,
     down: AtomicBool,
     full: AtomicBool,
     entries: AtomicU64,
@@ -84,10 +86,28 @@ impl EventLog for MemoryModels {
         &self,
         model: &ModelName,
         observations: &[Observation],
+        guard: Option<&Guard>,
     ) -> Result<Appended, PortError> {
         self.check()?;
         if self.full.load(Ordering::SeqCst) {
             return Err(PortError::Overloaded("the write queue is full".into()));
+        }
+        let mut keys = self
+            .keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let slot = guard.map(|g| (model.clone(), g.key.as_str().to_owned()));
+        if let (Some(guard), Some((fingerprint, first))) =
+            (guard, slot.as_ref().and_then(|slot| keys.get(slot)))
+        {
+            return if *fingerprint == guard.fingerprint {
+                Ok(Appended {
+                    replayed: true,
+                    ..first.clone()
+                })
+            } else {
+                Err(PortError::KeyReused(guard.key.as_str().to_owned()))
+            };
         }
         let added = observations
             .iter()
@@ -102,10 +122,15 @@ impl EventLog for MemoryModels {
             .map_err(|e| PortError::Failed(e.to_string()))?;
         self.observations
             .fetch_add(observations.len() as u64, Ordering::SeqCst);
-        Ok(Appended {
+        let appended = Appended {
             id: self.next_id(),
             index: 0,
-        })
+            replayed: false,
+        };
+        if let (Some(guard), Some(slot)) = (guard, slot) {
+            keys.insert(slot, (guard.fingerprint.clone(), appended.clone()));
+        }
+        Ok(appended)
     }
 
     async fn define(
@@ -158,7 +183,8 @@ impl ModelStore for MemoryModels {
 
 #[async_trait]
 impl Readiness for MemoryModels {
-    async fn check(&self) -> Result<(), PortError> {
-        MemoryModels::check(self)
+    async fn check(&self) -> Result<StoreHealth, PortError> {
+        MemoryModels::check(self)?;
+        Ok(StoreHealth::default())
     }
 }

@@ -3,6 +3,7 @@
 pub mod access;
 pub mod catalog;
 pub mod decide;
+pub mod idempotency;
 pub mod ingest;
 pub mod memory;
 pub mod ports;
@@ -11,6 +12,9 @@ pub mod query;
 pub use access::{Denied, Scope, Tokens, TokensError};
 pub use catalog::{Catalog, DefineError, ListedModel, NamedSummary, PosteriorCurve};
 pub use decide::{Compared, DecideError, Decisions, Verdict};
+pub use idempotency::{BadKey, Guard, IdempotencyKey};
 pub use ingest::{Ingest, IngestError};
-pub use ports::{Appended, EventId, EventLog, ModelStore, PortError, Readiness};
+pub use ports::{
+    Appended, ClusterHealth, EventId, EventLog, ModelStore, PortError, Readiness, StoreHealth,
+};
 pub use query::{ModelQuery, QueryError};

@@ -1,5 +1,6 @@
 //! What the use cases need from the outside world, as traits.
 
+use super::Guard;
 use async_trait::async_trait;
 use domain::{ModelDefinition, ModelName, ModelState, Observation};
 use serde::Serialize;
@@ -22,6 +23,10 @@ pub enum PortError {
     /// Nothing was stored.
     #[error("overloaded: {0}")]
     Overloaded(String),
+    /// The request's Idempotency-Key was used for other observations of
+    /// the model within the window. Nothing was stored.
+    #[error("the Idempotency-Key {0:?} was used for other observations of this model")]
+    KeyReused(String),
 }
 
 /// Where an appended observation landed: the log entry holding it and its
@@ -32,17 +37,25 @@ pub struct Appended {
     pub id: EventId,
     /// The index of the first of the request's trials in the entry.
     pub index: u64,
+    /// Whether this answers a retry: the request's Idempotency-Key was
+    /// recorded already, and nothing more was stored.
+    #[serde(skip)]
+    pub replayed: bool,
 }
 
 /// The durable, append-only log of observations, definitions and deletions.
 #[async_trait]
 pub trait EventLog: Send + Sync {
     /// Appends `observations` of `model`, all or none, in one log entry;
-    /// returns only once it is stored.
+    /// returns only once it is stored. With a `guard` whose key was
+    /// recorded for this model within the window, appends nothing and
+    /// answers where the first request landed (or [`PortError::KeyReused`]
+    /// if that request had other observations).
     async fn append(
         &self,
         model: &ModelName,
         observations: &[Observation],
+        guard: Option<&Guard>,
     ) -> Result<Appended, PortError>;
 
     /// Appends the (re)definition of `model`; bayes applies it in log order.
@@ -76,6 +89,28 @@ pub trait ModelStore: Send + Sync {
 /// Whether the service's dependencies answer.
 #[async_trait]
 pub trait Readiness: Send + Sync {
-    /// `Ok` when the store answers.
-    async fn check(&self) -> Result<(), PortError>;
+    /// What the store says of itself when it answers; an error when it
+    /// does not, or when it is a cluster that cannot serve every slot.
+    async fn check(&self) -> Result<StoreHealth, PortError>;
+}
+
+/// The store's health, for `/readyz`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StoreHealth {
+    /// On a Redis Cluster, its state as `CLUSTER INFO` reports it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterHealth>,
+}
+
+/// A Redis Cluster's state, from `CLUSTER INFO`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterHealth {
+    /// `ok`, or `fail` while some slot is unserved.
+    pub state: String,
+    /// Slots served by a reachable master (16,384 when whole).
+    pub slots_ok: u32,
+    /// Masters serving slots.
+    pub masters: u32,
+    /// Nodes known, masters and replicas.
+    pub known_nodes: u32,
 }

@@ -1,7 +1,7 @@
 -- Appends forwarded pub/sub observations to a partition's log only while
 -- holding the forwarding lease, checked in the same atomic step, so one
 -- PUBLISH is forwarded by one instance. One group-commit entry per model.
--- KEYS[1] lease, KEYS[2] the partition's stream
+-- KEYS[1] the lease's fence in this partition, KEYS[2] the partition's stream
 -- ARGV[1] instance id, ARGV[2] maxlen (0: no trimming), then (model, trials) pairs;
 -- a model '' is `default` (its entries carry no model field, as v1's did)
 -- Returns the number of entries appended (0: not the leader).

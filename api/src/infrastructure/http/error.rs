@@ -27,6 +27,9 @@ pub enum ApiError {
     /// Redis is away; nothing was stored.
     #[error("Redis is unavailable: {0}")]
     Unavailable(String),
+    /// An Idempotency-Key reused for other observations; nothing was stored.
+    #[error("{0}")]
+    KeyReused(String),
     /// The write queue is full; nothing was stored.
     #[error("overloaded: {0}")]
     Overloaded(String),
@@ -86,6 +89,7 @@ impl From<PortError> for ApiError {
         match error {
             PortError::Unavailable(cause) => Self::Unavailable(cause),
             PortError::Overloaded(cause) => Self::Overloaded(cause),
+            PortError::KeyReused(_) => Self::KeyReused(error.to_string()),
             PortError::Failed(cause) => Self::Internal(cause),
         }
     }
@@ -99,6 +103,7 @@ impl IntoResponse for ApiError {
             Self::NotFound(_) => "not_found",
             Self::Unavailable(_) => "unavailable",
             Self::Overloaded(_) => "overloaded",
+            Self::KeyReused(_) => "key_reused",
             Self::Internal(_) => "internal",
         };
         metrics::counter!("api_errors_total", "kind" => kind).increment(1);
@@ -110,11 +115,15 @@ impl IntoResponse for ApiError {
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, json!({ "error": message })),
             Self::TooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, json!({ "error": message })),
             Self::NotFound(message) => (StatusCode::NOT_FOUND, json!({ "error": message })),
+            Self::KeyReused(message) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "error": message }),
+            ),
             Self::Unavailable(cause) => {
                 tracing::warn!(%cause, "Redis unavailable");
                 (
                     StatusCode::SERVICE_UNAVAILABLE,
-                    json!({ "error": "Redis is unavailable; nothing was stored, try again later" }),
+                    json!({ "error": "Redis is unavailable; the request was not stored, or not confirmed stored: retry later (under the same Idempotency-Key a retry counts once)" }),
                 )
             }
             Self::Overloaded(cause) => {

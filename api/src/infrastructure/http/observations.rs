@@ -3,11 +3,12 @@
 
 use super::routes::Shared;
 use super::{ApiError, ErrorBody, extract};
-use crate::application::{Appended, EventId, ingest::MAX_BATCH};
+use crate::application::{Appended, EventId, IdempotencyKey, ingest::MAX_BATCH};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use domain::ModelName;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -171,17 +172,21 @@ const EXPECTED_BATCH: &str = "{\"trials\": \"wlw\"} or {\"trials\": [\"w\", \"l\
     path = "/update_model",
     tag = "observations",
     request_body = Batch,
+    params(IdempotencyHeader),
     responses(
-        (status = 202, description = "All stored in the event log", body = BatchAccepted),
-        (status = 400, description = "A trial is not `w` or `l`, or the body is malformed; nothing stored", body = ErrorBody),
+        (status = 202, description = "All stored in the event log (or, for a retry under the same Idempotency-Key, the first answer)", body = BatchAccepted),
+        (status = 400, description = "A trial is not `w` or `l`, the body is malformed, or the Idempotency-Key is; nothing stored", body = ErrorBody),
         (status = 413, description = "Over 10,000 trials or 256 KiB; nothing stored", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for other observations of the model; nothing stored", body = ErrorBody),
         (status = 503, description = "Redis unavailable, or too many requests waiting (with Retry-After); nothing stored", body = ErrorBody),
     )
 )]
 pub(super) async fn record_batch(
     State(state): State<Shared>,
+    headers: HeaderMap,
     body: Result<Json<Batch>, JsonRejection>,
-) -> Result<(StatusCode, Json<BatchAccepted>), ApiError> {
+) -> Result<Response, ApiError> {
+    let key = idempotency_key(&headers)?;
     let batch = extract::json(body, EXPECTED_BATCH)?;
     let batch = NamedBatch {
         trials: batch.trials,
@@ -190,6 +195,7 @@ pub(super) async fn record_batch(
         &state,
         &ModelName::default_model(),
         Observations::Trials(batch),
+        key,
     )
     .await
 }
@@ -202,29 +208,63 @@ pub(super) async fn record_batch(
     tag = "models",
     params(extract::ModelPath),
     request_body = Observations,
+    params(IdempotencyHeader),
     responses(
-        (status = 202, description = "All stored in the event log", body = BatchAccepted),
-        (status = 400, description = "A bad name, a trial that is not `w` or `l`, or a malformed body; nothing stored", body = ErrorBody),
+        (status = 202, description = "All stored in the event log (or, for a retry under the same Idempotency-Key, the first answer)", body = BatchAccepted),
+        (status = 400, description = "A bad name, a trial that is not `w` or `l`, a malformed body or Idempotency-Key; nothing stored", body = ErrorBody),
         (status = 413, description = "Over 10,000 observations or 256 KiB; nothing stored", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for other observations of the model; nothing stored", body = ErrorBody),
         (status = 503, description = "Redis unavailable, or too many requests waiting (with Retry-After); nothing stored", body = ErrorBody),
     )
 )]
 pub(super) async fn record_named(
     State(state): State<Shared>,
     name: Result<Path<String>, PathRejection>,
+    headers: HeaderMap,
     body: Result<Json<serde_json::Value>, JsonRejection>,
-) -> Result<(StatusCode, Json<BatchAccepted>), ApiError> {
+) -> Result<Response, ApiError> {
     let model = extract::model_name(name)?;
+    let key = idempotency_key(&headers)?;
     let expected = format!("{EXPECTED_BATCH} or {{\"w\": 30, \"l\": 170}}");
     let observations = extract::json_object::<Observations>(body, &expected)?;
-    record(&state, &model, observations).await
+    record(&state, &model, observations, key).await
+}
+
+/// The `Idempotency-Key` header of the POST routes.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // only describes the header in the OpenAPI document
+struct IdempotencyHeader {
+    /// Names the request, 1 to 255 visible ASCII characters: a retry under
+    /// the same key for the same model within the window (24 h by default)
+    /// answers the first answer and stores nothing more.
+    #[param(
+        rename = "Idempotency-Key",
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]{1,255}$"
+    )]
+    idempotency_key: Option<String>,
+}
+
+/// Set on the answer to a retry: what the first answer said.
+const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    headers
+        .get("idempotency-key")
+        .map(|value| {
+            IdempotencyKey::parse(value.as_bytes()).map_err(|e| ApiError::BadRequest(e.to_string()))
+        })
+        .transpose()
 }
 
 async fn record(
     state: &Shared,
     model: &ModelName,
     observations: Observations,
-) -> Result<(StatusCode, Json<BatchAccepted>), ApiError> {
+    key: Option<IdempotencyKey>,
+) -> Result<Response, ApiError> {
     let ingest = &state.ingest;
     let (accepted, appended) = match &observations {
         Observations::Trials(NamedBatch {
@@ -235,23 +275,29 @@ async fn record(
             let trials = letters
                 .char_indices()
                 .map(|(i, c)| &letters[i..i + c.len_utf8()]);
-            ingest.record_all(model, trials).await?
+            ingest.record_all(model, trials, key).await?
         }
         Observations::Trials(NamedBatch {
             trials: Trials::List(list),
         }) => {
             ingest
-                .record_all(model, list.iter().map(String::as_str))
+                .record_all(model, list.iter().map(String::as_str), key)
                 .await?
         }
-        Observations::Tally(Tally { w, l }) => ingest.record_counts(model, *w, *l).await?,
+        Observations::Tally(Tally { w, l }) => ingest.record_counts(model, *w, *l, key).await?,
     };
-    metrics::counter!("api_observations_accepted_total", "trial" => "batch")
-        .increment(accepted as u64);
-    Ok((
+    let replayed = appended.replayed;
+    let answer = (
         StatusCode::ACCEPTED,
         Json(batch_accepted(accepted, appended)),
-    ))
+    );
+    if replayed {
+        metrics::counter!("api_idempotent_replays_total").increment(1);
+        return Ok(([(REPLAYED, HeaderValue::from_static("true"))], answer).into_response());
+    }
+    metrics::counter!("api_observations_accepted_total", "trial" => "batch")
+        .increment(accepted as u64);
+    Ok(answer.into_response())
 }
 
 fn batch_accepted(accepted: usize, appended: Appended) -> BatchAccepted {

@@ -19,15 +19,19 @@ pub(super) async fn healthz() -> Json<serde_json::Value> {
     path = "/readyz",
     tag = "operations",
     responses(
-        (status = 200, description = "Redis answers"),
-        (status = 503, description = "Redis unavailable", body = ErrorBody),
+        (status = 200, description = "Redis answers (on a cluster, with its state: every slot served)"),
+        (status = 503, description = "Redis unavailable, or a cluster with a slot unserved", body = ErrorBody),
     )
 )]
 pub(super) async fn readyz(
     State(state): State<Shared>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    state.readiness.check().await?;
-    Ok(Json(serde_json::json!({ "status": "ready" })))
+    let health = state.readiness.check().await?;
+    let mut answer = serde_json::json!({ "status": "ready" });
+    if let Some(cluster) = health.cluster {
+        answer["cluster"] = serde_json::json!(cluster);
+    }
+    Ok(Json(answer))
 }
 
 /// Prometheus metrics in the text format; `api_models` is read from Redis

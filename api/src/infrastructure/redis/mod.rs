@@ -1,6 +1,6 @@
 //! Redis adapters for the api's ports, on one shared multiplexed connection.
 //!
-//! Reads clone the same `ConnectionManager`, so concurrent requests'
+//! Reads clone the same `RedisConnection`, so concurrent requests'
 //! commands are written back to back on one socket and their replies read in
 //! order: pipelining without a lock or a connection per request. Writes go
 //! through the group-commit writers, one per partition.
@@ -9,7 +9,7 @@ mod group_commit;
 mod model_store;
 pub mod notices;
 
-pub use group_commit::GroupCommitLog;
+pub use group_commit::{GroupCommitLog, WriteSettings};
 pub use model_store::RedisModelStore;
 
 use crate::application::PortError;

@@ -22,13 +22,15 @@ pub enum Notice {
 const BUFFER: usize = 256;
 
 /// Subscribes to `channel` for as long as the process runs, reconnecting
-/// with a growing pause (0.1 s to 2 s) while Redis is away.
-pub fn start(client: redis::Client, channel: String) -> broadcast::Sender<Notice> {
+/// with a growing pause (0.1 s to 2 s) while Redis is away. On a cluster,
+/// where a message published on any node reaches every node, each attempt
+/// tries the next of `nodes`.
+pub fn start(nodes: Vec<redis::Client>, channel: String) -> broadcast::Sender<Notice> {
     let (sender, _) = broadcast::channel(BUFFER);
     let notices = sender.clone();
     tokio::spawn(async move {
         let mut pause = Duration::from_millis(100);
-        loop {
+        for client in nodes.iter().cycle() {
             match client.get_async_pubsub().await {
                 Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
                     Ok(()) => {

@@ -4,23 +4,23 @@ use super::port_error;
 use crate::application::PortError;
 use crate::application::batch::id_millis;
 use crate::application::operate::{PartitionAdmin, PartitionReport};
+use platform::RedisConnection;
 use platform::keys::CONSUMER_GROUP;
 use platform::scripts::RESET_PARTITION;
 use platform::{PartitionKeys, RedisKeys};
 use redis::Value;
-use redis::aio::ConnectionManager;
 use std::collections::HashMap;
 
 /// Reads and resets partitions on the shared connection.
 pub struct RedisPartitionAdmin {
-    connection: ConnectionManager,
+    connection: RedisConnection,
     keys: RedisKeys,
     applier: String,
 }
 
 impl RedisPartitionAdmin {
     /// An admin of the partitions under `keys`; resets are recorded as by `applier`.
-    pub fn new(connection: ConnectionManager, keys: RedisKeys, applier: String) -> Self {
+    pub fn new(connection: RedisConnection, keys: RedisKeys, applier: String) -> Self {
         Self {
             connection,
             keys,
@@ -72,6 +72,10 @@ impl PartitionAdmin for RedisPartitionAdmin {
             .query_async(&mut connection)
             .await
             .map_err(|e| port_error(&e))?;
+        let node = connection
+            .node_serving(&keys.events)
+            .await
+            .map_err(|e| port_error(&e))?;
         let number = |field: &str| cursor.get(field).and_then(|v| v.parse().ok()).unwrap_or(0);
         Ok(PartitionReport {
             partition,
@@ -83,6 +87,7 @@ impl PartitionAdmin for RedisPartitionAdmin {
             entries_added,
             oldest_unapplied_ms: first_id(&next).and_then(|id| id_millis(&id)),
             models,
+            node,
         })
     }
 

@@ -6,17 +6,18 @@ use crate::application::{ChannelMessage, ChannelMessages, Forwarded, IngressLog,
 use async_trait::async_trait;
 use domain::Observation;
 use futures_util::{FutureExt, StreamExt};
+use platform::RedisConnection;
 use platform::RedisKeys;
 use platform::log_entry::{DEFAULT_MODEL, SOURCE, SOURCE_PUBSUB};
 use platform::partition::partition_of;
 use platform::scripts::{LEASE_ACQUIRE, LEASE_APPEND, LEASE_FORWARD, LEASE_RELEASE};
 use redis::Client;
-use redis::aio::{ConnectionManager, PubSubStream};
+use redis::aio::PubSubStream;
 use std::time::Duration;
 
 /// Lease-checked writes to the log and the dead-letter stream.
 pub struct RedisIngressLog {
-    connection: ConnectionManager,
+    connection: RedisConnection,
     keys: RedisKeys,
     instance: String,
     lease_ttl: Duration,
@@ -27,7 +28,7 @@ pub struct RedisIngressLog {
 impl RedisIngressLog {
     /// Writes as `instance`, holding the lease for `lease_ttl` per renewal.
     pub fn new(
-        connection: ConnectionManager,
+        connection: RedisConnection,
         keys: RedisKeys,
         instance: String,
         lease_ttl: Duration,
@@ -44,15 +45,30 @@ impl RedisIngressLog {
         }
     }
 
+    /// Takes or renews `lease`; whether it is ours.
+    async fn claim(&self, lease: &str) -> Result<bool, PortError> {
+        let mut invocation = LEASE_ACQUIRE.prepare_invoke();
+        invocation
+            .key(lease)
+            .arg(&self.instance)
+            .arg(self.lease_ttl.as_millis() as u64);
+        let ours: i64 = invocation
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(|e| port_error(&e))?;
+        Ok(ours == 1)
+    }
+
     async fn append_if_leader(
         &self,
+        fence: &str,
         stream: &str,
         maxlen: u64,
         fields: &[(&str, &str)],
     ) -> Result<Forwarded, PortError> {
         let mut invocation = LEASE_APPEND.prepare_invoke();
         invocation
-            .key(&self.keys.ingress_lease)
+            .key(fence)
             .key(stream)
             .arg(&self.instance)
             .arg(maxlen);
@@ -73,17 +89,21 @@ impl RedisIngressLog {
 
 #[async_trait]
 impl IngressLog for RedisIngressLog {
+    /// The lease, then its fence in every partition: a new holder forwards
+    /// only once the previous holder's fences are gone (released, or
+    /// expired a lease period after its last renewal), so no message is
+    /// forwarded by two instances even though the claims are not atomic.
     async fn acquire(&self) -> Result<bool, PortError> {
-        let mut invocation = LEASE_ACQUIRE.prepare_invoke();
-        invocation
-            .key(&self.keys.ingress_lease)
-            .arg(&self.instance)
-            .arg(self.lease_ttl.as_millis() as u64);
-        let ours: i64 = invocation
-            .invoke_async(&mut self.connection.clone())
-            .await
-            .map_err(|e| port_error(&e))?;
-        Ok(ours == 1)
+        if !self.claim(&self.keys.ingress_lease).await? {
+            return Ok(false);
+        }
+        let claims = self
+            .keys
+            .partitions()
+            .iter()
+            .map(|partition| self.claim(&partition.ingress));
+        let claimed = futures_util::future::try_join_all(claims).await?;
+        Ok(claimed.into_iter().all(|ours| ours))
     }
 
     async fn forward(
@@ -111,7 +131,7 @@ impl IngressLog for RedisIngressLog {
             };
             let mut invocation = LEASE_FORWARD.prepare_invoke();
             invocation
-                .key(&self.keys.ingress_lease)
+                .key(&keys.ingress)
                 .key(&keys.events)
                 .arg(&self.instance)
                 .arg(self.stream_maxlen);
@@ -132,9 +152,9 @@ impl IngressLog for RedisIngressLog {
     async fn dead_letter(&self, reason: &str, raw: &str) -> Result<Forwarded, PortError> {
         let fields = [(SOURCE, SOURCE_PUBSUB), ("reason", reason), ("raw", raw)];
         // Pub/sub's bad messages go to the first partition's dead letters.
-        let dead = self.keys.partitions()[0].dead.clone();
+        let first = &self.keys.partitions()[0];
         let forwarded = self
-            .append_if_leader(&dead, self.dead_maxlen, &fields)
+            .append_if_leader(&first.ingress, &first.dead, self.dead_maxlen, &fields)
             .await?;
         Ok(match forwarded {
             Forwarded::Appended => Forwarded::DeadLettered,
@@ -142,30 +162,38 @@ impl IngressLog for RedisIngressLog {
         })
     }
 
+    /// The fences first, then the lease: a successor waits for our fences.
     async fn release(&self) -> Result<(), PortError> {
-        let mut invocation = LEASE_RELEASE.prepare_invoke();
-        invocation.key(&self.keys.ingress_lease).arg(&self.instance);
-        invocation
-            .invoke_async::<i64>(&mut self.connection.clone())
-            .await
-            .map(drop)
-            .map_err(|e| port_error(&e))
+        let fences = self.keys.partitions().iter().map(|p| p.ingress.as_str());
+        for lease in fences.chain([self.keys.ingress_lease.as_str()]) {
+            let mut invocation = LEASE_RELEASE.prepare_invoke();
+            invocation.key(lease).arg(&self.instance);
+            invocation
+                .invoke_async::<i64>(&mut self.connection.clone())
+                .await
+                .map_err(|e| port_error(&e))?;
+        }
+        Ok(())
     }
 }
 
-/// A subscription to the channel on a connection of its own.
+/// A subscription to the channel on a connection of its own. On a cluster
+/// (a message published on any node reaches every node) each subscription
+/// tries the next of the nodes given.
 pub struct RedisChannel {
-    client: Client,
+    nodes: Vec<Client>,
+    attempts: usize,
     channel: String,
     timeout: Duration,
     messages: Option<PubSubStream>,
 }
 
 impl RedisChannel {
-    /// Subscribes to `channel` with `client`, waiting at most `timeout` to connect.
-    pub fn new(client: Client, channel: String, timeout: Duration) -> Self {
+    /// Subscribes to `channel` on one of `nodes`, waiting at most `timeout` to connect.
+    pub fn new(nodes: Vec<Client>, channel: String, timeout: Duration) -> Self {
         Self {
-            client,
+            nodes,
+            attempts: 0,
             channel,
             timeout,
             messages: None,
@@ -177,8 +205,14 @@ impl RedisChannel {
 impl ChannelMessages for RedisChannel {
     async fn subscribe(&mut self) -> Result<(), PortError> {
         self.messages = None;
+        let at = self.attempts % self.nodes.len().max(1);
+        self.attempts = self.attempts.wrapping_add(1);
+        let client = self
+            .nodes
+            .get(at)
+            .ok_or_else(|| PortError::Failed("no Redis node to subscribe on".into()))?;
         let subscribe = async {
-            let mut pubsub = self.client.get_async_pubsub().await?;
+            let mut pubsub = client.get_async_pubsub().await?;
             // One pattern for `<channel>` and `<channel>:<model>`; the
             // ingress refuses what else `<channel>*` matches.
             pubsub.psubscribe(format!("{}*", self.channel)).await?;

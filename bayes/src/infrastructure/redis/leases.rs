@@ -3,14 +3,14 @@
 
 use super::port_error;
 use crate::application::{Leases, PortError};
+use platform::RedisConnection;
 use platform::RedisKeys;
 use platform::scripts::{HEARTBEAT, LEASE_ACQUIRE, LEASE_RELEASE};
-use redis::aio::ConnectionManager;
 use std::time::Duration;
 
 /// The leases of `instance`, held for `ttl` per renewal.
 pub struct RedisLeases {
-    connection: ConnectionManager,
+    connection: RedisConnection,
     keys: RedisKeys,
     instance: String,
     ttl: Duration,
@@ -19,7 +19,7 @@ pub struct RedisLeases {
 impl RedisLeases {
     /// Leases for `instance` on the shared connection.
     pub fn new(
-        connection: ConnectionManager,
+        connection: RedisConnection,
         keys: RedisKeys,
         instance: String,
         ttl: Duration,

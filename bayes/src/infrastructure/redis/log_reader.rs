@@ -7,9 +7,9 @@ use super::port_error;
 use super::raw::{Frame, RawConnection, RawError, RespError, encode};
 use super::reply::{add_entries, add_raw_entries};
 use crate::application::{BatchBuilder, LogReaders, PartitionLog, PortError, Read};
+use platform::RedisConnection;
 use platform::scripts::LOSS_CHECK_SOURCE;
 use platform::{PartitionKeys, RedisSettings};
-use redis::aio::ConnectionManager;
 use redis::{ConnectionAddr, ConnectionInfo, Value};
 use std::time::{Duration, Instant};
 
@@ -53,10 +53,12 @@ impl LogReaders for RedisLogReaders {
             .partition(partition)
             .ok_or_else(|| PortError::Failed(format!("no partition {partition}")))?
             .clone();
-        let info = self.redis.client.get_connection_info().clone();
-        // Plain TCP: a raw connection whose replies are decoded in place.
-        // TLS (and anything else): redis-rs's connection and its `Value`.
-        let transport = if matches!(info.addr(), ConnectionAddr::Tcp(..)) && self.read.raw {
+        let info = self.redis.client().get_connection_info().clone();
+        // Plain TCP to one endpoint: a raw connection whose replies are
+        // decoded in place. TLS, a cluster (whose redirections redis-rs
+        // follows): redis-rs's connection and its `Value`.
+        let raw = self.read.raw && !self.redis.is_cluster();
+        let transport = if matches!(info.addr(), ConnectionAddr::Tcp(..)) && raw {
             Transport::Raw(Box::new(RawTransport {
                 info,
                 timeout: self.redis.timeout,
@@ -65,7 +67,7 @@ impl LogReaders for RedisLogReaders {
         } else {
             let connection = self
                 .redis
-                .blocking_connection_manager(self.read.block)
+                .blocking_connection(self.read.block)
                 .map_err(|e| port_error(&e))?;
             Transport::Managed(connection)
         };
@@ -86,7 +88,7 @@ enum Transport {
     /// A raw connection (plain TCP), connected on first use and after a failure.
     Raw(Box<RawTransport>),
     /// redis-rs's self-reconnecting connection.
-    Managed(ConnectionManager),
+    Managed(RedisConnection),
 }
 
 /// A raw connection and what it needs to (re)connect.

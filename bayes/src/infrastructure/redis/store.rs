@@ -3,31 +3,34 @@
 use super::port_error;
 use crate::application::{Applied, Batch, Op, PartitionStore, PortError};
 use domain::{ModelDefinition, ModelName, ModelState};
+use platform::RedisConnection;
 use platform::keys::CONSUMER_GROUP;
 use platform::scripts::{APPLY, INIT_PARTITION};
 use platform::stored_model::{FIELDS, decode};
 use platform::{PartitionKeys, RedisKeys};
 use redis::Value;
-use redis::aio::ConnectionManager;
+use std::time::Duration;
 
 /// Most v1 pending entries taken over per script call.
 const UPGRADE_BATCH: usize = 1_000;
 
 /// Cursors and models, applied to by `apply.lua`.
 pub struct RedisPartitionStore {
-    connection: ConnectionManager,
+    connection: RedisConnection,
     keys: RedisKeys,
     /// Who applies: the cursor records it, so a resent apply is told apart.
     applier: String,
     defaults: ModelDefinition,
     dead_maxlen: u64,
+    /// Replicas that must confirm an apply, and the longest wait for them.
+    replicas: (u32, Duration),
 }
 
 impl RedisPartitionStore {
     /// A store on the shared connection; models first observed get
     /// `defaults`; dead letters are trimmed to about `dead_maxlen`.
     pub fn new(
-        connection: ConnectionManager,
+        connection: RedisConnection,
         keys: RedisKeys,
         applier: String,
         defaults: ModelDefinition,
@@ -39,7 +42,45 @@ impl RedisPartitionStore {
             applier,
             defaults,
             dead_maxlen: dead_maxlen.max(1),
+            replicas: (0, Duration::ZERO),
         }
+    }
+
+    /// Counts an apply done only once `replicas` replicas confirmed it
+    /// (`WAIT` on the partition's node), waiting at most `timeout`.
+    #[must_use]
+    pub fn with_replicas_ack(mut self, replicas: u32, timeout: Duration) -> Self {
+        self.replicas = (replicas, timeout);
+        self
+    }
+
+    /// With `REPLICAS_ACK` ≥ 1: whether enough replicas hold this partition's
+    /// writes so far. An apply they did not confirm is reported unavailable:
+    /// the worker reads from the stored cursor again, finds its own apply
+    /// there (a no-op) and waits again.
+    async fn confirm(&self, keys: &PartitionKeys) -> Result<(), PortError> {
+        let (replicas, timeout) = self.replicas;
+        if replicas == 0 {
+            return Ok(());
+        }
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(replicas).arg(timeout.as_millis() as u64);
+        let confirmed: i64 = redis::from_redis_value(
+            self.connection
+                .clone()
+                .on_node_of(&keys.cursor, &wait)
+                .await
+                .map_err(|e| port_error(&e))?,
+        )
+        .map_err(|e| PortError::Failed(format!("WAIT answered {e}")))?;
+        if confirmed < i64::from(replicas) {
+            metrics::counter!("bayes_replica_ack_failures_total").increment(1);
+            return Err(PortError::Unavailable(format!(
+                "{confirmed} of {replicas} replicas confirmed the apply to {} in {timeout:?}",
+                keys.cursor
+            )));
+        }
+        Ok(())
     }
 
     fn partition(&self, partition: u32) -> Result<&PartitionKeys, PortError> {
@@ -140,7 +181,11 @@ impl PartitionStore for RedisPartitionStore {
             .invoke_async(&mut self.connection.clone())
             .await
             .map_err(|e| port_error(&e))?;
-        outcome(&reply)
+        let applied = outcome(&reply)?;
+        if !matches!(applied, Applied::Fenced { .. }) {
+            self.confirm(keys).await?;
+        }
+        Ok(applied)
     }
 
     async fn load(&self, model: &str) -> Result<Option<ModelState>, PortError> {

@@ -1,0 +1,188 @@
+//! The event log with group commit: one writer per partition appends, as
+//! one write, every observation queued while its previous write was in
+//! flight — one `trials` entry per model (several entries in one
+//! MULTI/EXEC, all or none). Each request is answered once the write holding
+//! it is acknowledged, with the entry's id and the request's index in it.
+//!
+//! Definitions and deletions travel the same queue, so a model's events keep
+//! the order in which they were accepted: a request's trials are merged
+//! into an earlier entry of its model only if no definition or deletion of
+//! that model came between them.
+//!
+//! A request with an Idempotency-Key is an entry of its own, which the
+//! write skips if the key is recorded (a retry); the key is recorded in the
+//! same script as the entries. Each write carries a token, so a write that
+//! redis-rs resends after a reconnect appends nothing twice. With
+//! `REPLICAS_ACK` ≥ 1 the write is followed, in the same pipeline on the
+//! same connection, by `WAIT`: requests are answered only once that many
+//! replicas hold it.
+//!
+//! Under load, the cost per request in Redis and here falls with the group
+//! size instead of rising with the request rate. The queues are bounded: a
+//! full one answers "overloaded" at once (503 with Retry-After), so memory
+//! stays flat however hard clients push.
+
+mod plan;
+mod write;
+
+use crate::application::{Appended, EventId, EventLog, Guard, PortError};
+use domain::{ModelDefinition, ModelName, Observation};
+use plan::plan;
+use platform::log_entry::{definition_fields, deletion_fields};
+use platform::{RedisConnection, RedisKeys};
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot, watch};
+pub use write::WriteSettings;
+use write::Writer;
+
+/// Most observations in one write, so one write stays a bounded size.
+const MAX_GROUP_OBSERVATIONS: usize = 200_000;
+
+struct Request {
+    model: String,
+    payload: Payload,
+    reply: oneshot::Sender<Result<Appended, PortError>>,
+}
+
+/// What a request appends.
+enum Payload {
+    /// Observations, as a string of `w`/`l`.
+    Trials(String),
+    /// Observations under an Idempotency-Key: an entry of their own.
+    Guarded(String, Guard),
+    /// A definition or deletion: an entry of its own.
+    Event(Vec<(&'static str, String)>),
+}
+
+impl Payload {
+    fn observations(&self) -> usize {
+        match self {
+            Self::Trials(trials) | Self::Guarded(trials, _) => trials.len(),
+            Self::Event(_) => 0,
+        }
+    }
+}
+
+/// Appends through one group-committing writer per partition.
+pub struct GroupCommitLog {
+    keys: RedisKeys,
+    queues: Vec<mpsc::Sender<Request>>,
+}
+
+impl GroupCommitLog {
+    /// Starts a writer per partition on `connection`, each with a queue of
+    /// `capacity` requests, writing as `settings` say. Writers wait for
+    /// `open` to turn true (the partition count checked).
+    pub fn start(
+        connection: RedisConnection,
+        keys: RedisKeys,
+        settings: WriteSettings,
+        capacity: usize,
+        open: watch::Receiver<bool>,
+    ) -> Self {
+        let queues = keys
+            .partitions()
+            .iter()
+            .map(|partition| {
+                let (sender, receiver) = mpsc::channel(capacity.max(1));
+                let writer = Writer::new(connection.clone(), partition.clone(), settings.clone());
+                tokio::spawn(run(writer, receiver, open.clone()));
+                sender
+            })
+            .collect();
+        Self { keys, queues }
+    }
+
+    /// Queues `payload` on its model's partition and waits for its write.
+    async fn submit(&self, model: &ModelName, payload: Payload) -> Result<Appended, PortError> {
+        let partition = self.keys.partition_for(model).index as usize;
+        let (reply, answer) = oneshot::channel();
+        let request = Request {
+            model: model.as_str().to_owned(),
+            payload,
+            reply,
+        };
+        self.queues[partition]
+            .try_send(request)
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(_) => {
+                    metrics::counter!("api_ingest_overloaded_total").increment(1);
+                    PortError::Overloaded(format!(
+                        "the write queue of partition {partition} is full"
+                    ))
+                }
+                mpsc::error::TrySendError::Closed(_) => {
+                    PortError::Failed("the log writer stopped".into())
+                }
+            })?;
+        answer
+            .await
+            .map_err(|_| PortError::Failed("the log writer dropped a request".into()))?
+    }
+}
+
+#[async_trait::async_trait]
+impl EventLog for GroupCommitLog {
+    async fn append(
+        &self,
+        model: &ModelName,
+        observations: &[Observation],
+        guard: Option<&Guard>,
+    ) -> Result<Appended, PortError> {
+        let trials = observations.iter().map(|o| o.as_str()).collect();
+        let payload = match guard {
+            Some(guard) => Payload::Guarded(trials, guard.clone()),
+            None => Payload::Trials(trials),
+        };
+        self.submit(model, payload).await
+    }
+
+    async fn define(
+        &self,
+        model: &ModelName,
+        definition: ModelDefinition,
+    ) -> Result<EventId, PortError> {
+        let fields = definition_fields(model.as_str(), definition);
+        Ok(self.submit(model, Payload::Event(fields)).await?.id)
+    }
+
+    async fn delete(&self, model: &ModelName) -> Result<EventId, PortError> {
+        let fields = deletion_fields(model.as_str());
+        Ok(self.submit(model, Payload::Event(fields)).await?.id)
+    }
+}
+
+/// A partition's writer: takes every request queued while its previous
+/// write was in flight, writes them as one, answers each.
+async fn run(
+    mut writer: Writer,
+    mut queue: mpsc::Receiver<Request>,
+    mut open: watch::Receiver<bool>,
+) {
+    if open.wait_for(|open| *open).await.is_err() {
+        return;
+    }
+    while let Some(first) = queue.recv().await {
+        let mut group = vec![first];
+        let mut observations = group[0].payload.observations();
+        while observations < MAX_GROUP_OBSERVATIONS {
+            let Ok(request) = queue.try_recv() else { break };
+            observations += request.payload.observations();
+            group.push(request);
+        }
+        let (entries, placed) = plan(&group);
+        let result = writer.write(&entries).await;
+        metrics::histogram!("api_group_commit_requests").record(group.len() as f64);
+        for (request, (entry, index)) in group.into_iter().zip(placed) {
+            let answer = match &result {
+                Ok(landed) => landed[entry].answer(index),
+                Err(error) => Err(error.clone()),
+            };
+            // The client may have gone (a timeout): its trials are stored all the same.
+            let _ = request.reply.send(answer);
+        }
+    }
+}
+
+/// How long a write's token is kept: past any resend by redis-rs.
+const TOKEN_TTL: Duration = Duration::from_secs(60);

@@ -1,0 +1,238 @@
+//! One write of a partition's writer: `append.lua` by `EVALSHA` (once by
+//! `EVAL` after a Redis restart emptied the script cache), followed, with
+//! `REPLICAS_ACK` ≥ 1, by `WAIT` in the same pipeline, so the `WAIT` runs
+//! on the connection that made the write (on a cluster, the partition's
+//! master's: the pipeline goes where its script's keys live).
+
+use super::TOKEN_TTL;
+use super::plan::Entry;
+use crate::application::{Appended, EventId, Guard, PortError};
+use crate::infrastructure::redis::port_error;
+use platform::log_entry::observations_fields;
+use platform::scripts::{APPEND, APPEND_SOURCE};
+use platform::{PartitionKeys, RedisConnection};
+use redis::{ErrorKind, ServerErrorKind, Value};
+use std::time::Duration;
+
+/// How writers write.
+#[derive(Debug, Clone)]
+pub struct WriteSettings {
+    /// Approximate bound on the stream's length (`MAXLEN ~`); 0: none.
+    pub maxlen: u64,
+    /// Replicas that must hold a write before its requests are answered.
+    pub replicas_ack: u32,
+    /// Longest wait for them.
+    pub replicas_timeout: Duration,
+    /// How long an Idempotency-Key is remembered.
+    pub idempotency_window: Duration,
+}
+
+/// Where an entry of a write landed.
+pub(super) enum Landed {
+    /// Appended as this id.
+    New(String),
+    /// A retry: the first request under its key landed here.
+    Replayed(String, u64),
+    /// The key was recorded for other observations.
+    KeyReused(String),
+}
+
+impl Landed {
+    /// The answer of the request at `index` in this entry.
+    pub(super) fn answer(&self, index: u64) -> Result<Appended, PortError> {
+        match self {
+            Self::New(id) => Ok(Appended {
+                id: EventId(id.clone()),
+                index,
+                replayed: false,
+            }),
+            Self::Replayed(id, index) => Ok(Appended {
+                id: EventId(id.clone()),
+                index: *index,
+                replayed: true,
+            }),
+            Self::KeyReused(key) => Err(PortError::KeyReused(key.clone())),
+        }
+    }
+}
+
+pub(super) struct Writer {
+    connection: RedisConnection,
+    keys: PartitionKeys,
+    settings: WriteSettings,
+    /// This writer's tokens: a random prefix and a count.
+    nonce: u64,
+    writes: u64,
+}
+
+impl Writer {
+    pub(super) fn new(
+        connection: RedisConnection,
+        keys: PartitionKeys,
+        settings: WriteSettings,
+    ) -> Self {
+        Self {
+            connection,
+            keys,
+            settings,
+            nonce: rand::random(),
+            writes: 0,
+        }
+    }
+
+    /// Writes `entries`, all or none; where each landed.
+    pub(super) async fn write(&mut self, entries: &[Entry<'_>]) -> Result<Vec<Landed>, PortError> {
+        self.writes += 1;
+        let token = self
+            .keys
+            .write_token(&format!("{:016x}.{}", self.nonce, self.writes));
+        let mut replies = self.send(&token, entries, false).await;
+        if let Err(error) = &replies
+            && error.kind() == ErrorKind::Server(ServerErrorKind::NoScript)
+        {
+            // The script did not run: send its source (the token makes a
+            // resend harmless in any case).
+            replies = self.send(&token, entries, true).await;
+        }
+        let replies = replies.map_err(|e| port_error(&e))?;
+        let mut replies = replies.into_iter();
+        let landed = replies.next().unwrap_or(Value::Nil);
+        if self.settings.replicas_ack > 0 {
+            self.check_replicas(replies.next())?;
+        }
+        parse(&landed, entries)
+    }
+
+    async fn send(
+        &mut self,
+        token: &str,
+        entries: &[Entry<'_>],
+        source: bool,
+    ) -> redis::RedisResult<Vec<Value>> {
+        let guards: Vec<String> = entries
+            .iter()
+            .filter_map(|entry| match entry {
+                Entry::Guarded(model, _, guard) => {
+                    Some(self.keys.idempotency(model, guard.key.as_str()))
+                }
+                _ => None,
+            })
+            .collect();
+        let mut script = if source {
+            let mut eval = redis::cmd("EVAL");
+            eval.arg(APPEND_SOURCE);
+            eval
+        } else {
+            let mut evalsha = redis::cmd("EVALSHA");
+            evalsha.arg(APPEND.get_hash());
+            evalsha
+        };
+        script
+            .arg(2 + guards.len())
+            .arg(&self.keys.events)
+            .arg(token)
+            .arg(&guards)
+            .arg(self.settings.maxlen)
+            .arg(TOKEN_TTL.as_millis() as u64)
+            .arg(self.settings.idempotency_window.as_millis() as u64);
+        let mut guard_index = 2;
+        for entry in entries {
+            match entry {
+                Entry::Trials(model, trials) => {
+                    add_entry(&mut script, 0, "", &observations_fields(model, trials));
+                }
+                Entry::Guarded(model, trials, guard) => {
+                    guard_index += 1;
+                    let fields = observations_fields(model, trials);
+                    add_entry(&mut script, guard_index, &guard.fingerprint, &fields);
+                }
+                Entry::Event(fields) => add_entry(&mut script, 0, "", fields),
+            }
+        }
+        let mut pipeline = redis::pipe();
+        pipeline.add_command(script);
+        if self.settings.replicas_ack > 0 {
+            pipeline
+                .cmd("WAIT")
+                .arg(self.settings.replicas_ack)
+                .arg(self.settings.replicas_timeout.as_millis() as u64);
+        }
+        pipeline.query_async(&mut self.connection).await
+    }
+
+    fn check_replicas(&self, reply: Option<Value>) -> Result<(), PortError> {
+        let acknowledged = match reply {
+            Some(Value::Int(n)) => n,
+            other => {
+                return Err(PortError::Failed(format!(
+                    "unexpected WAIT reply {other:?}"
+                )));
+            }
+        };
+        if acknowledged < i64::from(self.settings.replicas_ack) {
+            metrics::counter!("api_replica_ack_failures_total").increment(1);
+            return Err(PortError::Unavailable(format!(
+                "{acknowledged} of the {} replicas asked for confirmed the write to {} in {:?}",
+                self.settings.replicas_ack, self.keys.events, self.settings.replicas_timeout
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn add_entry<V: redis::ToRedisArgs>(
+    script: &mut redis::Cmd,
+    guard_index: usize,
+    fingerprint: &str,
+    fields: &[(&str, V)],
+) {
+    script.arg(guard_index).arg(fingerprint).arg(fields.len());
+    for (field, value) in fields {
+        script.arg(*field).arg(value);
+    }
+}
+
+/// The script's reply: per entry its new id, or `=<fingerprint> <id> <index>`
+/// for a key recorded already.
+fn parse(reply: &Value, entries: &[Entry<'_>]) -> Result<Vec<Landed>, PortError> {
+    let unexpected = || PortError::Failed(format!("unexpected append reply {reply:?}"));
+    let Value::Array(items) = reply else {
+        return Err(unexpected());
+    };
+    if items.len() != entries.len() {
+        return Err(unexpected());
+    }
+    items
+        .iter()
+        .zip(entries)
+        .map(|(item, entry)| {
+            let text = match item {
+                Value::BulkString(bytes) => String::from_utf8_lossy(bytes),
+                _ => return Err(unexpected()),
+            };
+            let Some(record) = text.strip_prefix('=') else {
+                return Ok(Landed::New(text.into_owned()));
+            };
+            let (Entry::Guarded(_, _, guard), Some((fingerprint, id, index))) =
+                (entry, split_record(record))
+            else {
+                return Err(unexpected());
+            };
+            Ok(replayed(guard, fingerprint, id, index))
+        })
+        .collect()
+}
+
+fn split_record(record: &str) -> Option<(&str, &str, u64)> {
+    let mut parts = record.split(' ');
+    let (fingerprint, id, index) = (parts.next()?, parts.next()?, parts.next()?);
+    Some((fingerprint, id, index.parse().ok()?))
+}
+
+fn replayed(guard: &Guard, fingerprint: &str, id: &str, index: u64) -> Landed {
+    if guard.fingerprint == fingerprint {
+        Landed::Replayed(id.to_owned(), index)
+    } else {
+        Landed::KeyReused(guard.key.as_str().to_owned())
+    }
+}
