@@ -16,6 +16,7 @@ mod dashboard;
 mod delivery;
 mod drills;
 mod graphs;
+mod idempotency;
 mod models;
 mod operations;
 mod operator;
