@@ -206,9 +206,8 @@ pub(super) async fn record_batch(
     post,
     path = "/models/{name}/observations",
     tag = "models",
-    params(extract::ModelPath),
+    params(extract::ModelPath, IdempotencyHeader),
     request_body = Observations,
-    params(IdempotencyHeader),
     responses(
         (status = 202, description = "All stored in the event log (or, for a retry under the same Idempotency-Key, the first answer)", body = BatchAccepted),
         (status = 400, description = "A bad name, a trial that is not `w` or `l`, a malformed body or Idempotency-Key; nothing stored", body = ErrorBody),

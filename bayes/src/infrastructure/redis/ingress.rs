@@ -1,7 +1,7 @@
 //! The pub/sub side: the forwarding lease, lease-checked appends to each
 //! model's partition, and the subscription to `<channel>` and `<channel>:*`.
 
-use super::port_error;
+use super::{claim_lease, port_error, release_lease};
 use crate::application::{ChannelMessage, ChannelMessages, Forwarded, IngressLog, PortError};
 use async_trait::async_trait;
 use domain::Observation;
@@ -10,7 +10,7 @@ use platform::RedisConnection;
 use platform::RedisKeys;
 use platform::log_entry::{DEFAULT_MODEL, SOURCE, SOURCE_PUBSUB};
 use platform::partition::partition_of;
-use platform::scripts::{LEASE_ACQUIRE, LEASE_APPEND, LEASE_FORWARD, LEASE_RELEASE};
+use platform::scripts::{LEASE_APPEND, LEASE_FORWARD};
 use redis::Client;
 use redis::aio::PubSubStream;
 use std::time::Duration;
@@ -47,16 +47,7 @@ impl RedisIngressLog {
 
     /// Takes or renews `lease`; whether it is ours.
     async fn claim(&self, lease: &str) -> Result<bool, PortError> {
-        let mut invocation = LEASE_ACQUIRE.prepare_invoke();
-        invocation
-            .key(lease)
-            .arg(&self.instance)
-            .arg(self.lease_ttl.as_millis() as u64);
-        let ours: i64 = invocation
-            .invoke_async(&mut self.connection.clone())
-            .await
-            .map_err(|e| port_error(&e))?;
-        Ok(ours == 1)
+        claim_lease(&self.connection, lease, &self.instance, self.lease_ttl).await
     }
 
     async fn append_if_leader(
@@ -166,12 +157,7 @@ impl IngressLog for RedisIngressLog {
     async fn release(&self) -> Result<(), PortError> {
         let fences = self.keys.partitions().iter().map(|p| p.ingress.as_str());
         for lease in fences.chain([self.keys.ingress_lease.as_str()]) {
-            let mut invocation = LEASE_RELEASE.prepare_invoke();
-            invocation.key(lease).arg(&self.instance);
-            invocation
-                .invoke_async::<i64>(&mut self.connection.clone())
-                .await
-                .map_err(|e| port_error(&e))?;
+            release_lease(&self.connection, lease, &self.instance).await?;
         }
         Ok(())
     }

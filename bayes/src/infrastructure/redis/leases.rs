@@ -1,11 +1,11 @@
 //! Partition ownership in Redis: a registry of live instances and a lease
 //! per partition, both with a time to live.
 
-use super::port_error;
+use super::{claim_lease, port_error, release_lease};
 use crate::application::{Leases, PortError};
 use platform::RedisConnection;
 use platform::RedisKeys;
-use platform::scripts::{HEARTBEAT, LEASE_ACQUIRE, LEASE_RELEASE};
+use platform::scripts::HEARTBEAT;
 use std::time::Duration;
 
 /// The leases of `instance`, held for `ttl` per renewal.
@@ -66,28 +66,13 @@ impl Leases for RedisLeases {
     }
 
     async fn acquire(&self, partition: u32) -> Result<bool, PortError> {
-        let mut invocation = LEASE_ACQUIRE.prepare_invoke();
-        invocation
-            .key(self.owner_key(partition)?)
-            .arg(&self.instance)
-            .arg(self.ttl.as_millis() as u64);
-        let ours: i64 = invocation
-            .invoke_async(&mut self.connection.clone())
-            .await
-            .map_err(|e| port_error(&e))?;
-        Ok(ours == 1)
+        let owner = self.owner_key(partition)?;
+        claim_lease(&self.connection, owner, &self.instance, self.ttl).await
     }
 
     async fn release(&self, partition: u32) -> Result<(), PortError> {
-        let mut invocation = LEASE_RELEASE.prepare_invoke();
-        invocation
-            .key(self.owner_key(partition)?)
-            .arg(&self.instance);
-        invocation
-            .invoke_async::<i64>(&mut self.connection.clone())
-            .await
-            .map(drop)
-            .map_err(|e| port_error(&e))
+        let owner = self.owner_key(partition)?;
+        release_lease(&self.connection, owner, &self.instance).await
     }
 
     async fn leave(&self) -> Result<(), PortError> {

@@ -24,3 +24,39 @@ pub(crate) fn port_error(error: &redis::RedisError) -> PortError {
         PortError::Failed(error.to_string())
     }
 }
+
+/// Takes `lease` for `holder` if free, renews it if theirs (`ttl`); whether
+/// it is theirs now. Partition ownership and the pub/sub forwarder's lease
+/// and fences are all such leases.
+pub(crate) async fn claim_lease(
+    connection: &platform::RedisConnection,
+    lease: &str,
+    holder: &str,
+    ttl: std::time::Duration,
+) -> Result<bool, PortError> {
+    let mut invocation = platform::scripts::LEASE_ACQUIRE.prepare_invoke();
+    invocation
+        .key(lease)
+        .arg(holder)
+        .arg(ttl.as_millis() as u64);
+    let ours: i64 = invocation
+        .invoke_async(&mut connection.clone())
+        .await
+        .map_err(|e| port_error(&e))?;
+    Ok(ours == 1)
+}
+
+/// Gives `lease` up if `holder` has it.
+pub(crate) async fn release_lease(
+    connection: &platform::RedisConnection,
+    lease: &str,
+    holder: &str,
+) -> Result<(), PortError> {
+    let mut invocation = platform::scripts::LEASE_RELEASE.prepare_invoke();
+    invocation.key(lease).arg(holder);
+    invocation
+        .invoke_async::<i64>(&mut connection.clone())
+        .await
+        .map(drop)
+        .map_err(|e| port_error(&e))
+}
