@@ -90,12 +90,23 @@ function chart(name, curve) {
     `<path class="prior" d="${path(curve.prior)}"></path><path class="posterior" d="${path(curve.posterior)}"></path></svg>`;
 }
 
+// The chart and interval of `model` (a summary from the list or the model's
+// own route): one request for its curve.
+async function withCurve(model) {
+  const curve = await api(`/models/${encodeURIComponent(model.name)}/posterior`);
+  return { name: model.name, n: model.n, w: model.w, mean: model.mean, interval: curve.pi_89, chart: chart(model.name, curve) };
+}
+
+// `null` for a model deleted meanwhile; any other failure is thrown on.
+const unlessGone = (promise) => promise.catch((error) => {
+  if (error.message.includes('unknown model')) return null;
+  throw error;
+});
+
 async function refreshModel(name) {
-  const [summary, curve] = await Promise.all([
-    api(`/models/${encodeURIComponent(name)}`), api(`/models/${encodeURIComponent(name)}/posterior`),
-  ]).catch((error) => { if (error.message.includes('unknown model')) return [null, null]; throw error; });
-  if (!summary) { state.models.delete(name); return; }
-  state.models.set(name, { name, n: summary.n, w: summary.w, mean: summary.mean, interval: curve.pi_89, chart: chart(name, curve) });
+  const summary = await unlessGone(api(`/models/${encodeURIComponent(name)}`));
+  const model = summary && await unlessGone(withCurve(summary));
+  if (model) state.models.set(name, model); else state.models.delete(name);
 }
 
 function render() {
@@ -115,7 +126,9 @@ function render() {
 async function loadPage(after) {
   const page = await api(`/models?limit=${PAGE}${after ? `&after=${encodeURIComponent(after)}` : ''}`);
   state.next = page.next;
-  await Promise.all(page.models.map((m) => refreshModel(m.name)));
+  // The list carries n, w and the mean: one request a model, for its curve.
+  const models = await Promise.all(page.models.map((m) => unlessGone(withCurve(m))));
+  models.filter(Boolean).forEach((m) => state.models.set(m.name, m));
   render();
 }
 
@@ -133,7 +146,7 @@ async function compare() {
       const loss = m.expected_loss <= d.threshold ? 'under' : 'over';
       return `<tr><th scope="row">${m.name}${vs ? '' : ' (baseline)'}</th>` +
         `<td><svg class="bar" viewBox="0 0 100 8" role="img" aria-label="P(best) ${pct(m.p_best)}"><rect class="bar-bg" width="100" height="8"></rect><rect class="bar-fg" width="${(100 * m.p_best).toFixed(2)}" height="8"></rect></svg>${pct(m.p_best)}</td>` +
-        `<td class="${loss}">${m.expected_loss.toExponential(2)} (${loss} ${d.threshold})</td>` +
+        `<td class="${loss}">${Number(m.expected_loss).toPrecision(3)} (${loss} ${d.threshold})</td>` +
         `<td>${vs ? pct(vs.prob_beats_baseline) : '—'}</td>` +
         `<td>${vs ? `${fmt(vs.lift_mean)} [${fmt(vs.lift_interval_89[0])}, ${fmt(vs.lift_interval_89[1])}]` : '—'}</td></tr>`;
     }).join('');
