@@ -50,9 +50,7 @@ impl RedisConnection {
             }
         }
     }
-}
 
-impl RedisConnection {
     /// On a cluster, `host:port` of the master serving `key`'s slot, from
     /// `CLUSTER SLOTS`; `None` on one endpoint.
     ///

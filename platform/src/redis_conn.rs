@@ -279,6 +279,18 @@ pub fn is_unavailable(error: &redis::RedisError) -> bool {
 mod tests {
     use super::*;
 
+    /// Arguments for `url` with `prefix` and `partitions`, the rest as the defaults.
+    fn args(url: &str, prefix: &str, partitions: u32) -> RedisArgs {
+        RedisArgs {
+            redis_url: url.to_owned(),
+            redis_cluster: false,
+            replicas_ack: 0,
+            key_prefix: prefix.to_owned(),
+            redis_timeout: Duration::from_millis(100),
+            partitions,
+        }
+    }
+
     #[test]
     fn passwords_are_masked() {
         assert_eq!(
@@ -297,14 +309,7 @@ mod tests {
 
     #[test]
     fn a_malformed_url_is_refused_with_the_url_masked() {
-        let args = RedisArgs {
-            redis_url: "http://:pw@localhost".to_owned(),
-            redis_cluster: false,
-            replicas_ack: 0,
-            key_prefix: "bayes".to_owned(),
-            redis_timeout: Duration::from_millis(100),
-            partitions: 1,
-        };
+        let args = args("http://:pw@localhost", "bayes", 1);
         let message = args.settings().unwrap_err().to_string();
         assert!(
             message.starts_with("invalid REDIS_URL http://:***@localhost"),
@@ -315,14 +320,7 @@ mod tests {
 
     #[test]
     fn a_tagged_prefix_is_refused_with_partitions() {
-        let args = RedisArgs {
-            redis_url: "redis://127.0.0.1".to_owned(),
-            redis_cluster: false,
-            replicas_ack: 0,
-            key_prefix: "{bayes}".to_owned(),
-            redis_timeout: Duration::from_millis(100),
-            partitions: 4,
-        };
+        let args = args("redis://127.0.0.1", "{bayes}", 4);
         let message = args.settings().unwrap_err().to_string();
         assert!(
             message.contains("{bayes}") && message.contains("PARTITIONS=4"),
@@ -337,14 +335,7 @@ mod tests {
 
     #[test]
     fn a_cluster_needs_each_partition_in_one_slot() {
-        let args = RedisArgs {
-            redis_url: "redis://127.0.0.1:7000,redis://127.0.0.1:7001".to_owned(),
-            redis_cluster: false,
-            replicas_ack: 0,
-            key_prefix: "bayes".to_owned(),
-            redis_timeout: Duration::from_millis(100),
-            partitions: 1,
-        };
+        let args = args("redis://127.0.0.1:7000,redis://127.0.0.1:7001", "bayes", 1);
         let message = args.settings().unwrap_err().to_string();
         assert!(message.contains("KEY_PREFIX={bayes}"), "{message}");
         let tagged = RedisArgs {

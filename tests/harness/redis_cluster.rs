@@ -1,9 +1,9 @@
 //! A private six-node Redis Cluster (three masters, three replicas) on free
 //! loopback ports, each node in its own temporary directory.
 
+use super::RedisServer;
 use std::net::TcpListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long a start, failover or rejoin may take before the test fails.
@@ -11,14 +11,24 @@ const PATIENCE: Duration = Duration::from_secs(30);
 
 /// A cluster this test owns. Every node is killed when dropped.
 pub struct RedisCluster {
-    nodes: Vec<Node>,
+    nodes: Vec<RedisServer>,
 }
 
-struct Node {
-    port: u16,
-    dir: tempfile::TempDir,
-    child: Option<Child>,
-}
+/// What makes a `redis-server` a cluster node here: a one-second node
+/// timeout (failovers in seconds) and its nodes file in its own directory.
+const NODE_ARGS: [&str; 10] = [
+    "--appendonly",
+    "no",
+    "--cluster-enabled",
+    "yes",
+    "--cluster-node-timeout",
+    "1000",
+    "--cluster-config-file",
+    "nodes.conf",
+    // A replica's first sync otherwise waits 5 s for more replicas.
+    "--repl-diskless-sync-delay",
+    "0",
+];
 
 /// One line of `CLUSTER NODES`, as a live node sees it.
 #[derive(Debug, Clone)]
@@ -43,22 +53,10 @@ impl RedisCluster {
     /// Starts six nodes, joins them with `redis-cli --cluster create` and
     /// waits until the cluster is healthy (see [`Self::wait_healthy`]).
     pub fn start() -> Self {
-        let mut cluster = Self { nodes: Vec::new() };
-        while cluster.nodes.len() < 6 {
-            let dir = tempfile::tempdir().expect("temporary directory");
-            let mut node = Node {
-                port: 0,
-                dir,
-                child: None,
-            };
-            let started = (0..5).any(|_| {
-                node.port = free_cluster_port();
-                node.launch()
-            });
-            let log = node.log_path();
-            assert!(started, "redis-server did not start; see {}", log.display());
-            cluster.nodes.push(node);
-        }
+        let nodes = (0..6)
+            .map(|_| RedisServer::start_on(free_cluster_port, &NODE_ARGS))
+            .collect();
+        let cluster = Self { nodes };
         let output = Command::new("redis-cli")
             .args(["--cluster", "create"])
             .args(cluster.ports().iter().map(|p| format!("127.0.0.1:{p}")))
@@ -88,7 +86,7 @@ impl RedisCluster {
 
     /// The client ports of all six nodes, killed or not.
     pub fn ports(&self) -> Vec<u16> {
-        self.nodes.iter().map(|n| n.port).collect()
+        self.nodes.iter().map(RedisServer::port).collect()
     }
 
     /// The cluster as the first live node that answers sees it.
@@ -134,17 +132,7 @@ impl RedisCluster {
     /// Starts the node on `port` again with its directory and nodes file; it
     /// rejoins by itself (a former master as a replica of its replacement).
     pub fn restart(&mut self, port: u16) {
-        let node = self.node_mut(port);
-        assert!(
-            node.child.is_none(),
-            "kill node {port} before restarting it"
-        );
-        let log = node.log_path();
-        assert!(
-            node.launch(),
-            "node {port} did not restart; see {}",
-            log.display()
-        );
+        self.node_mut(port).restart();
     }
 
     /// Waits until `replica_port` has taken over from the killed
@@ -197,7 +185,7 @@ impl RedisCluster {
             let replicas = nodes.iter().filter(|n| n.master_id.is_some()).count();
             let connected = nodes.iter().all(|n| n.connected && !n.failed());
             let synced = self.nodes.iter().all(|n| {
-                let info = ask(n.port, &["INFO", "replication"]).unwrap_or_default();
+                let info = ask(n.port(), &["INFO", "replication"]).unwrap_or_default();
                 !info.contains("role:slave") || info.contains("master_link_status:up")
             });
             self.live_ports().len() == 6 && masters == 3 && replicas == 3 && connected && synced
@@ -216,16 +204,16 @@ impl RedisCluster {
         connection
     }
 
-    fn node_mut(&mut self, port: u16) -> &mut Node {
-        let node = self.nodes.iter_mut().find(|n| n.port == port);
+    fn node_mut(&mut self, port: u16) -> &mut RedisServer {
+        let node = self.nodes.iter_mut().find(|n| n.port() == port);
         node.unwrap_or_else(|| panic!("{port} is no node of this cluster"))
     }
 
     fn live_ports(&self) -> Vec<u16> {
         self.nodes
             .iter()
-            .filter(|n| n.child.is_some())
-            .map(|n| n.port)
+            .filter(|n| n.is_running())
+            .map(RedisServer::port)
             .collect()
     }
 
@@ -242,17 +230,11 @@ impl RedisCluster {
             });
             let Some(unhappy) = unhappy else { return };
             if Instant::now() > deadline {
-                let logs: String = self.nodes.iter().map(Node::log_tail).collect();
+                let logs: String = self.nodes.iter().map(log_tail).collect();
                 panic!("timed out waiting for {what}; {unhappy}\n{logs}");
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-    }
-}
-
-impl Drop for RedisCluster {
-    fn drop(&mut self) {
-        self.nodes.iter_mut().for_each(Node::kill);
     }
 }
 
@@ -263,62 +245,12 @@ impl ClusterNode {
     }
 }
 
-impl Node {
-    fn log_path(&self) -> PathBuf {
-        self.dir.path().join("redis.log")
-    }
-
-    fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        let tail = lines[lines.len().saturating_sub(15)..].join("\n");
-        format!("--- node {} log tail:\n{tail}\n", self.port)
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn launch(&mut self) -> bool {
-        let port = self.port.to_string();
-        let child = Command::new("redis-server")
-            .args(["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "1000"])
-            // A replica's first sync otherwise waits 5 s for more replicas.
-            .args(["--repl-diskless-sync-delay", "0"])
-            .arg("--cluster-config-file")
-            .arg(self.dir.path().join(format!("nodes-{port}.conf")))
-            .arg("--dir")
-            .arg(self.dir.path())
-            .arg("--logfile")
-            .arg(self.log_path())
-            .stdin(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start redis-server ({e}). Install it with `apt-get install redis-server` \
-                     (scripts/test does this by itself); these tests never skip"
-                )
-            });
-        let child = self.child.insert(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(status)) = child.try_wait() {
-                eprintln!("redis-server on {port} exited at start: {status}");
-                self.child = None;
-                return false;
-            }
-            if ask(self.port, &["PING"]).is_some() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        self.kill();
-        false
-    }
+/// The last lines of a node's log, for a failure message.
+fn log_tail(node: &RedisServer) -> String {
+    let log = std::fs::read_to_string(node.log_path()).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    let tail = lines[lines.len().saturating_sub(15)..].join("\n");
+    format!("--- node {} log tail:\n{tail}\n", node.port())
 }
 
 fn url(port: u16) -> String {

@@ -22,6 +22,12 @@ impl RedisServer {
 
     /// Starts a server with extra `redis-server` arguments.
     pub fn start_with(extra_args: &[&str]) -> Self {
+        Self::start_on(free_port, extra_args)
+    }
+
+    /// As [`Self::start_with`], on a port `pick_port` chooses (tried five
+    /// times; a cluster node needs its bus port, plus 10000, free too).
+    pub fn start_on(pick_port: impl Fn() -> u16, extra_args: &[&str]) -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let password = extra_args
             .iter()
@@ -36,7 +42,7 @@ impl RedisServer {
             child: None,
         };
         for _ in 0..5 {
-            server.port = free_port();
+            server.port = pick_port();
             if server.launch() {
                 return server;
             }
@@ -65,6 +71,16 @@ impl RedisServer {
         }
     }
 
+    /// The server's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Whether the server runs (it was not killed, or was restarted).
+    pub fn is_running(&self) -> bool {
+        self.child.is_some()
+    }
+
     /// The `redis://` URL of the server, with its password if it has one.
     pub fn url(&self) -> String {
         match &self.password {
@@ -91,7 +107,8 @@ impl RedisServer {
             .expect("connect to the test's redis-server")
     }
 
-    fn log_path(&self) -> PathBuf {
+    /// Where the server logs.
+    pub fn log_path(&self) -> PathBuf {
         self.dir.path().join("redis.log")
     }
 

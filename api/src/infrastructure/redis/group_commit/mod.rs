@@ -1,8 +1,8 @@
 //! The event log with group commit: one writer per partition appends, as
 //! one write, every observation queued while its previous write was in
-//! flight — one `trials` entry per model (several entries in one
-//! MULTI/EXEC, all or none). Each request is answered once the write holding
-//! it is acknowledged, with the entry's id and the request's index in it.
+//! flight — one `trials` entry per model, all in one script call (all or
+//! none). Each request is answered once the write holding it is
+//! acknowledged, with the entry's id and the request's index in it.
 //!
 //! Definitions and deletions travel the same queue, so a model's events keep
 //! the order in which they were accepted: a request's trials are merged
@@ -30,7 +30,6 @@ use domain::{ModelDefinition, ModelName, Observation};
 use plan::plan;
 use platform::log_entry::{definition_fields, deletion_fields};
 use platform::{RedisConnection, RedisKeys};
-use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 pub use write::WriteSettings;
 use write::Writer;
@@ -183,6 +182,3 @@ async fn run(
         }
     }
 }
-
-/// How long a write's token is kept: past any resend by redis-rs.
-const TOKEN_TTL: Duration = Duration::from_secs(60);

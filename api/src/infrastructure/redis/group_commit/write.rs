@@ -4,7 +4,6 @@
 //! on the connection that made the write (on a cluster, the partition's
 //! master's: the pipeline goes where its script's keys live).
 
-use super::TOKEN_TTL;
 use super::plan::Entry;
 use crate::application::{Appended, EventId, Guard, PortError};
 use crate::infrastructure::redis::port_error;
@@ -13,6 +12,9 @@ use platform::scripts::{APPEND, APPEND_SOURCE};
 use platform::{PartitionKeys, RedisConnection};
 use redis::{ErrorKind, ServerErrorKind, Value};
 use std::time::Duration;
+
+/// How long a write's token is kept: past any resend by redis-rs.
+const TOKEN_TTL: Duration = Duration::from_secs(60);
 
 /// How writers write.
 #[derive(Debug, Clone)]
