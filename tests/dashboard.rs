@@ -1,8 +1,10 @@
 //! The dashboard in a real headless Chromium against the real binaries:
-//! models listed with their charts, a comparison with its verdict, a row
+//! models listed with their charts, a comparison with its verdict (its
+//! numbers as the table prints them), warnings of pinned posteriors, a row
 //! updated live (Server-Sent Events) without a reload, the token-needed
-//! state and a session opened with a read token; no errors in the page.
-//! And the event stream itself, over HTTP.
+//! state and a session opened with a read token; no error or warning in the
+//! page or the browser's console (a `/favicon.ico` 404 included). And the
+//! event stream itself, over HTTP.
 
 use crate::harness::{Browser, SETTLE, TestApp, eventually};
 use serde_json::json;
@@ -43,18 +45,22 @@ async fn the_dashboard_lists_compares_and_updates_live() {
     shows(&browser, r#"tr[data-name="control"] .n"#, "1000").await;
     shows(&browser, "#verdict", "stop and ship variant").await;
     shows(&browser, "#live", "live").await;
+    // Read in one script: a resync may re-render the rows between a find
+    // and a read of the element found.
     let label = browser
         .client
-        .find(fantoccini::Locator::Css(
-            r#"tr[data-name="variant"] svg[role="img"]"#,
-        ))
+        .execute(
+            r#"const chart = document.querySelector('tr[data-name="variant"] svg[role="img"]');
+               return chart ? chart.getAttribute('aria-label') : '';"#,
+            vec![],
+        )
         .await
-        .expect("a chart with a text alternative")
-        .attr("aria-label")
-        .await
-        .unwrap()
-        .unwrap_or_default();
-    assert!(label.contains("89% interval"), "{label}");
+        .expect("run a script in the page");
+    let label = label.as_str().unwrap_or_default();
+    assert!(
+        label.contains("89% interval"),
+        "a chart with a text alternative: {label}"
+    );
 
     // Live: a new observation reaches the open page without a reload.
     browser
@@ -83,10 +89,60 @@ async fn the_dashboard_lists_compares_and_updates_live() {
         let css = format!("#compared tr:nth-child({}) td:nth-child(2)", row + 1);
         shows(&browser, &css, &p_best).await;
     }
+    // The verdict's risk is the table's number, digit for digit.
+    let loss = eventually("variant's expected loss", SETTLE, || async {
+        let cell = browser
+            .text("#compared tr:nth-child(2) td:nth-child(3)")
+            .await;
+        (!cell.is_empty()).then_some(cell)
+    })
+    .await;
+    let number = loss
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!number.contains('e'), "plain decimals: {loss}");
+    shows(&browser, "#verdict", &format!("risks {number}, under")).await;
 
     let shot = std::env::temp_dir().join(format!("dashboard-{}.png", std::process::id()));
     browser.screenshot(&shot).await;
     println!("dashboard screenshot: {}", shot.display());
+    assert_eq!(browser.page_errors().await, Vec::<String>::new());
+    browser.close().await;
+}
+
+#[tokio::test]
+async fn the_page_shows_the_warnings_of_pinned_posteriors_and_no_winner() {
+    let app = TestApp::spawn().await;
+    for name in ["old-a", "old-b"] {
+        let define = json!({"prior": "step:0.1", "grid_points": 120});
+        let (status, _) = app
+            .call("PUT", &format!("/models/{name}"), Some(define))
+            .await;
+        assert_eq!(status, 202);
+    }
+    observe(&app, "old-a", 100, 4_900).await;
+    observe(&app, "old-b", 150, 4_850).await;
+    observe(&app, "fine", 100, 4_900).await;
+    applied(&app, "old-a", 5_000).await;
+    applied(&app, "old-b", 5_000).await;
+    applied(&app, "fine", 5_000).await;
+
+    let browser = Browser::start().await;
+    let url = format!("{}/#compare=old-a,old-b", app.api_url);
+    browser.client.goto(&url).await.expect("open the dashboard");
+    shows(&browser, "#verdict", "no winner").await;
+    shows(&browser, "#verdict", "keep collecting").await;
+    shows(
+        &browser,
+        r#"tr[data-name="old-a"] .warnings"#,
+        "pinned at its prior's edge",
+    )
+    .await;
+    shows(&browser, "#warnings", "old-b: the posterior is pinned").await;
+    assert_eq!(browser.text(r#"tr[data-name="fine"] .warnings"#).await, "");
+    assert!(!browser.text("#verdict").await.contains("ship"));
     assert_eq!(browser.page_errors().await, Vec::<String>::new());
     browser.close().await;
 }
@@ -118,6 +174,12 @@ async fn with_tokens_the_page_asks_for_a_read_token_once() {
     input.send_keys("wrong-0123456789abcdef").await.unwrap();
     browser.click("#token-form button").await;
     shows(&browser, "#token-error", "refused").await;
+    // The refused token is the one failed request the browser may log.
+    let refused = browser.console().await;
+    assert!(
+        refused.len() == 1 && refused[0].contains("/session") && refused[0].contains("401"),
+        "{refused:?}"
+    );
     input.clear().await.unwrap();
     input.send_keys(read).await.unwrap();
     browser.click("#token-form button").await;

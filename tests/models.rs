@@ -39,7 +39,11 @@ async fn a_named_model_lives_its_whole_life_over_http() {
         (model["w"].as_u64(), model["name"].as_str()),
         (Some(33), Some("checkout"))
     );
-    assert_eq!(model["prior"], "step:0.1", "created with the defaults");
+    assert_eq!(
+        (model["prior"].as_str(), model["grid_points"].as_u64()),
+        (Some("uniform"), Some(10_001)),
+        "created with the named models' defaults"
+    );
 
     // Bad names and bodies: 400 and nothing stored.
     for (name, body) in [
@@ -124,7 +128,7 @@ async fn a_named_model_lives_its_whole_life_over_http() {
     let model = applied(&app, "checkout", 1).await;
     assert_eq!(
         (model["w"].as_u64(), model["prior"].as_str()),
-        (Some(1), Some("step:0.1"))
+        (Some(1), Some("uniform"))
     );
     assert_eq!(app.model().await["n"], 0, "default untouched");
 }
@@ -144,7 +148,8 @@ async fn compare_and_choose_answer_from_the_stored_counts() {
     let grid = against["prob_beats_baseline"].as_f64().unwrap();
     let closed = against["prob_beats_baseline_closed_form"].as_f64();
     assert!(grid > 0.99, "{compared}");
-    assert_eq!(closed, None, "the default prior step:0.1 is not a Beta");
+    let closed = closed.expect("the named default, uniform, has a closed form");
+    assert!((grid - closed).abs() < 1e-3, "{compared}");
     assert_eq!(compared["decision"]["winner"], "variant");
 
     for (uri, status) in [

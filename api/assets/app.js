@@ -15,6 +15,9 @@ for (const level of ['error', 'warn']) {
 }
 
 const PAGE = 200;
+// Points per chart: the api cuts a fine grid (10,001 points by default) to
+// where the posterior's mass is and bins it, a few kB a model instead of 0.5 MB.
+const CURVE_POINTS = 200;
 const state = { models: new Map(), order: [], next: null, sort: 'name', dir: 1, filter: '', compare: [], events: null };
 const $ = (selector) => document.querySelector(selector);
 
@@ -61,6 +64,21 @@ async function openSession(event) {
 
 const fmt = (x, digits = 4) => Number(x).toFixed(digits);
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
+// `digits` significant digits as a plain decimal, never 8.2e-4: the rule of
+// the api's verdicts (domain::plain_decimal), so the table and the verdict
+// beside it print the same number.
+function plain(value, digits = 3) {
+  const x = Number(value);
+  if (x === 0 || !Number.isFinite(x)) return x.toFixed(digits - 1);
+  let exponent = Math.floor(Math.log10(Math.abs(x)));
+  if (Math.round(Math.abs(x) / 10 ** (exponent - digits + 1)) >= 10 ** digits) exponent += 1;
+  return x.toFixed(Math.min(100, Math.max(0, digits - 1 - exponent)));
+}
+const esc = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const WARNING_LABELS = { pinned_at_prior_edge: "pinned at its prior's edge", one_grid_point: 'on one grid point' };
+// A model's warnings: a short label, the whole sentence on hover and for screen readers.
+const warnings = (list) => (list || []).map((w) =>
+  `<span class="warn" data-code="${esc(w.code)}" title="${esc(w.message)}">⚠ ${esc(WARNING_LABELS[w.code] || w.code)}<span class="sr">: ${esc(w.message)}</span></span>`).join(' ');
 
 // The chart spans where the posterior's mass is (its 0.1% to 99.9% range,
 // widened by half on each side), so a narrow A/B posterior is a readable
@@ -93,8 +111,11 @@ function chart(name, curve) {
 // The chart and interval of `model` (a summary from the list or the model's
 // own route): one request for its curve.
 async function withCurve(model) {
-  const curve = await api(`/models/${encodeURIComponent(model.name)}/posterior`);
-  return { name: model.name, n: model.n, w: model.w, mean: model.mean, interval: curve.pi_89, chart: chart(model.name, curve) };
+  const curve = await api(`/models/${encodeURIComponent(model.name)}/posterior?points=${CURVE_POINTS}`);
+  return {
+    name: model.name, n: model.n, w: model.w, mean: model.mean, interval: curve.pi_89,
+    chart: chart(model.name, curve), warnings: curve.warnings,
+  };
 }
 
 // `null` for a model deleted meanwhile; any other failure is thrown on.
@@ -116,7 +137,8 @@ function render() {
   $('#rows').innerHTML = rows.map((m) => `<tr data-name="${m.name}">` +
     `<td><input type="checkbox" aria-label="select ${m.name}" value="${m.name}" ${state.compare.includes(m.name) ? 'checked' : ''}></td>` +
     `<th scope="row">${m.name}</th><td class="n">${m.n}</td><td class="w">${m.w}</td><td class="mean">${fmt(m.mean)}</td>` +
-    `<td>[${fmt(m.interval[0], 3)}, ${fmt(m.interval[1], 3)}]</td><td>${m.chart}</td></tr>`).join('');
+    `<td>[${fmt(m.interval[0], 3)}, ${fmt(m.interval[1], 3)}]</td><td>${m.chart}</td>` +
+    `<td class="warnings">${warnings(m.warnings)}</td></tr>`).join('');
   document.querySelectorAll('th button[data-sort]').forEach((b) => {
     b.closest('th').setAttribute('aria-sort', b.dataset.sort === state.sort ? (state.dir > 0 ? 'ascending' : 'descending') : 'none');
   });
@@ -141,18 +163,21 @@ async function compare() {
     const result = await api(`/compare?models=${names.map(encodeURIComponent).join(',')}`);
     const d = result.decision;
     $('#verdict').textContent = d.verdict;
+    $('#warnings').innerHTML = result.models.flatMap((m) => (m.warnings || []).map((w) =>
+      `<li data-model="${m.name}" data-code="${esc(w.code)}">${m.name}: ${esc(w.message)}</li>`)).join('');
     $('#compared').innerHTML = result.models.map((m) => {
       const vs = m.against_baseline;
       const loss = m.expected_loss <= d.threshold ? 'under' : 'over';
       return `<tr><th scope="row">${m.name}${vs ? '' : ' (baseline)'}</th>` +
         `<td><svg class="bar" viewBox="0 0 100 8" role="img" aria-label="P(best) ${pct(m.p_best)}"><rect class="bar-bg" width="100" height="8"></rect><rect class="bar-fg" width="${(100 * m.p_best).toFixed(2)}" height="8"></rect></svg>${pct(m.p_best)}</td>` +
-        `<td class="${loss}">${Number(m.expected_loss).toPrecision(3)} (${loss} ${d.threshold})</td>` +
+        `<td class="${loss}">${plain(m.expected_loss)} (${loss} ${d.threshold})</td>` +
         `<td>${vs ? pct(vs.prob_beats_baseline) : '—'}</td>` +
         `<td>${vs ? `${fmt(vs.lift_mean)} [${fmt(vs.lift_interval_89[0])}, ${fmt(vs.lift_interval_89[1])}]` : '—'}</td></tr>`;
     }).join('');
   } catch (error) {
     if (error instanceof TokenNeeded) throw error;
     $('#verdict').textContent = error.message;
+    $('#warnings').innerHTML = '';
     $('#compared').innerHTML = '';
   }
 }

@@ -1,12 +1,13 @@
 //! Decisions between models: a whole comparison (posteriors included) of 10
 //! models on 1,000-point grids and of 2 models on the default 120 points,
-//! and the parts of the first. Run with
+//! the parts of the first, and comparisons on the named models' default
+//! grid (uniform, 10,001 points). Run with
 //! `cargo bench -p domain --bench decisions`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use domain::{
-    Counts, DEFAULT_THRESHOLD, Grid, LiftDistribution, ModelDefinition, Posterior, Prior, Thompson,
-    compare, rank,
+    Counts, DEFAULT_THRESHOLD, DefaultDefinitions, Grid, LiftDistribution, ModelDefinition,
+    Posterior, Prior, Thompson, compare, rank,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -47,6 +48,28 @@ fn comparison(c: &mut Criterion) {
     group.finish();
 }
 
+/// `count` models at 2% to 3% out of 5,000 trials on the named default.
+fn small_rates(count: usize) -> Vec<(String, ModelDefinition, Counts)> {
+    let definition = DefaultDefinitions::default().named;
+    (0..count)
+        .map(|k| {
+            let counts = Counts::new(100 + 50 * k as u64 / count.max(1) as u64, 5_000);
+            (format!("m{k}"), definition, counts.expect("w <= n"))
+        })
+        .collect()
+}
+
+fn named_default(c: &mut Criterion) {
+    let mut group = c.benchmark_group("compare_named_default");
+    for count in [2, 10] {
+        let models = small_rates(count);
+        group.bench_function(format!("{count}_models_10001_points"), |b| {
+            b.iter(|| compare(black_box(&models), DEFAULT_THRESHOLD));
+        });
+    }
+    group.finish();
+}
+
 fn parts(c: &mut Criterion) {
     let posteriors = posteriors(&models(10, 1_000));
     let mut group = c.benchmark_group("parts_10_models_1000_points");
@@ -63,6 +86,6 @@ fn parts(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(20);
-    targets = comparison, parts
+    targets = comparison, parts, named_default
 }
 criterion_main!(benches);

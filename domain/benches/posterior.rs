@@ -1,4 +1,5 @@
-//! Posterior and summaries for G = 120, 10^4 and 10^6 grid points.
+//! Posterior and summaries for G = 120 (the original's), 10,001 (named
+//! models' default) and 10^6 grid points.
 //! Run with `cargo bench -p domain --bench posterior`.
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -8,7 +9,7 @@ use std::hint::black_box;
 fn posterior(c: &mut Criterion) {
     let counts = Counts::new(6_000, 9_000).expect("w <= n");
     let mut group = c.benchmark_group("posterior");
-    for points in [120, 10_000, 1_000_000] {
+    for points in [120, 10_001, 1_000_000] {
         let grid = Grid::new(points).expect("valid grid");
         group.bench_with_input(BenchmarkId::new("new", points), &grid, |b, grid| {
             b.iter(|| Posterior::new(black_box(*grid), Prior::DEFAULT, black_box(counts)));

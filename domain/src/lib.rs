@@ -9,23 +9,29 @@
 mod beta;
 mod counts;
 mod decision;
+mod defaults;
 mod event;
+mod format;
 mod grid;
 mod model;
 mod model_name;
 mod observation;
+mod pinning;
 mod posterior;
 mod prior;
 mod summary;
+mod warning;
 
 pub use beta::BetaPosterior;
 pub use counts::{Counts, CountsError};
 pub use decision::{
     BaselineComparison, Comparison, DEFAULT_THRESHOLD, Decision, DecisionError, LiftDistribution,
-    MAX_MODELS, ModelComparison, Ranking, Thompson, closed_form_prob_beats, compare, expected_loss,
-    p_best, prob_beats, rank, thompson_choice,
+    MAX_MODELS, ModelComparison, Ranking, Resolution, TIE_LIMIT, Thompson, closed_form_prob_beats,
+    compare, expected_loss, p_best, prob_beats, rank, thompson_choice,
 };
+pub use defaults::DefaultDefinitions;
 pub use event::ModelEvent;
+pub use format::plain_decimal;
 pub use grid::{Grid, GridError};
 pub use model::{ModelDefinition, ModelState};
 pub use model_name::{ModelName, ModelNameError};
@@ -33,6 +39,7 @@ pub use observation::{Observation, ObservationError};
 pub use posterior::{Interval, Posterior, PosteriorError};
 pub use prior::{Prior, PriorError};
 pub use summary::{ClosedFormSummary, ModelSummary};
+pub use warning::{Pinned, Side, Warning, WarningCode};
 
 /// Probability mass of the credible intervals reported in summaries (89%, as
 /// in *Statistical Rethinking*, which the original follows).

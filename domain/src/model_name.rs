@@ -25,10 +25,13 @@ impl ModelName {
     /// The longest name, in bytes (every accepted character is one byte).
     pub const MAX_LEN: usize = 64;
 
+    /// The name of the original's single model.
+    pub const DEFAULT: &'static str = "default";
+
     /// The original's single model; the v1 routes address it.
     #[must_use]
     pub fn default_model() -> Self {
-        Self("default".to_owned())
+        Self(Self::DEFAULT.to_owned())
     }
 
     /// Parses a name.
@@ -75,7 +78,7 @@ impl ModelName {
     /// Whether this is the original's single model.
     #[must_use]
     pub fn is_default(&self) -> bool {
-        self.0 == "default"
+        self.0 == Self::DEFAULT
     }
 }
 

@@ -7,10 +7,14 @@ use rand::{Rng, RngExt};
 use serde::Serialize;
 use statrs::function::factorial::ln_binomial;
 
-/// A normalised posterior over the points of a grid.
+/// A normalised posterior over the points of a grid, with the prior and
+/// counts it was formed from (so it can tell when it is pinned, see
+/// [`Posterior::pinned`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Posterior {
     grid: Grid,
+    prior: Prior,
+    counts: Counts,
     probabilities: Vec<f64>,
 }
 
@@ -108,6 +112,8 @@ impl Posterior {
         }
         Ok(Self {
             grid,
+            prior,
+            counts,
             probabilities,
         })
     }
@@ -116,6 +122,18 @@ impl Posterior {
     #[must_use]
     pub const fn grid(&self) -> Grid {
         self.grid
+    }
+
+    /// The prior it was formed with.
+    #[must_use]
+    pub const fn prior(&self) -> Prior {
+        self.prior
+    }
+
+    /// The counts it was formed from.
+    #[must_use]
+    pub const fn counts(&self) -> Counts {
+        self.counts
     }
 
     /// Probability of each grid point; sums to 1.
@@ -251,7 +269,8 @@ impl Posterior {
             .collect()
     }
 
-    fn map_index(&self) -> usize {
+    /// The index of [`Posterior::map`].
+    pub(crate) fn map_index(&self) -> usize {
         let mut best = 0;
         for (i, m) in self.probabilities.iter().enumerate() {
             if *m > self.probabilities[best] {

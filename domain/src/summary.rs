@@ -1,7 +1,7 @@
 //! What a reader of the model wants at a glance, as one serialisable value.
 
 use crate::{
-    BetaPosterior, CREDIBLE_MASS, Counts, Grid, Interval, Posterior, PosteriorError, Prior,
+    BetaPosterior, CREDIBLE_MASS, Counts, Grid, Interval, Posterior, PosteriorError, Prior, Warning,
 };
 use serde::Serialize;
 
@@ -31,6 +31,9 @@ pub struct ModelSummary {
     pub grid_points: usize,
     /// The exact Beta posterior, where the prior is uniform or Beta.
     pub closed_form: Option<ClosedFormSummary>,
+    /// Why the posterior may not show what the data say (pinned at the
+    /// prior's edge, most mass on one grid point); empty when it does.
+    pub warnings: Vec<Warning>,
 }
 
 /// The exact Beta posterior's summary.
@@ -87,6 +90,7 @@ impl ModelSummary {
             prior: prior.to_string(),
             grid_points: posterior.grid().points(),
             closed_form,
+            warnings: posterior.warnings(),
         })
     }
 }

@@ -1,7 +1,10 @@
 //! A real headless Chromium driven through chromedriver (WebDriver), for
 //! the dashboard's tests. Both come from Debian's packages (`chromium`,
 //! `chromium-driver`; scripts/test installs them); a test fails, never
-//! skips, without them.
+//! skips, without them. The browser's own console (a failed request such
+//! as a `/favicon.ico` 404, a CSP refusal) is read through chromedriver's
+//! log endpoint, so a test sees every error and warning, not only what the
+//! page's script caught.
 
 use fantoccini::{Client, ClientBuilder};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -38,6 +41,7 @@ impl Browser {
             .expect("chromedriver printed the port it took");
         let profile = tempfile::tempdir().expect("a browser profile directory");
         let capabilities = serde_json::json!({
+            "goog:loggingPrefs": {"browser": "ALL"},
             "goog:chromeOptions": {
                 "binary": "/usr/bin/chromium",
                 "args": [
@@ -86,7 +90,9 @@ impl Browser {
             .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
     }
 
-    /// What the page recorded as errors (`window.dashboardErrors`).
+    /// What the page recorded as errors (`window.dashboardErrors`), then
+    /// every console error and warning of the browser since the last call
+    /// (see [`Browser::console`]).
     pub async fn page_errors(&self) -> Vec<String> {
         let errors = self
             .client
@@ -96,13 +102,65 @@ impl Browser {
             )
             .await
             .expect("run a script in the page");
-        serde_json::from_value(errors).unwrap_or_default()
+        let mut errors: Vec<String> = serde_json::from_value(errors).unwrap_or_default();
+        errors.extend(self.console().await);
+        errors
+    }
+
+    /// The browser console's errors and warnings (levels `SEVERE` and
+    /// `WARNING`: failed requests, CSP refusals, script errors) since the
+    /// last call, each as `LEVEL source: message`.
+    pub async fn console(&self) -> Vec<String> {
+        let entries = self
+            .client
+            .issue_cmd(BrowserLog)
+            .await
+            .expect("chromedriver's browser log");
+        entries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|entry| matches!(entry["level"].as_str(), Some("SEVERE" | "WARNING")))
+            .map(|entry| {
+                format!(
+                    "{} {}: {}",
+                    entry["level"].as_str().unwrap_or_default(),
+                    entry["source"].as_str().unwrap_or_default(),
+                    entry["message"].as_str().unwrap_or_default()
+                )
+            })
+            .collect()
     }
 
     /// A screenshot, for a person to look at.
     pub async fn screenshot(&self, path: &std::path::Path) {
         let png = self.client.screenshot().await.expect("a screenshot");
         std::fs::write(path, png).expect("write the screenshot");
+    }
+}
+
+/// chromedriver's `POST /session/{id}/se/log` for the `browser` log: the
+/// entries since the last call (W3C WebDriver has no log command).
+#[derive(Debug)]
+struct BrowserLog;
+
+impl fantoccini::wd::WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &reqwest::Url,
+        session_id: Option<&str>,
+    ) -> Result<reqwest::Url, <reqwest::Url as std::str::FromStr>::Err> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &reqwest::Url) -> (reqwest::Method, Option<String>) {
+        (
+            reqwest::Method::POST,
+            Some(r#"{"type":"browser"}"#.to_owned()),
+        )
     }
 }
 

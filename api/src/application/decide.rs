@@ -1,94 +1,43 @@
 //! Decisions between named models: the exact comparison and one Thompson
-//! draw, from the counts and definitions stored now.
+//! draw, from the counts and definitions stored now (a model without a
+//! stored definition is read with its default).
 
+use super::verdict::Compared;
 use super::{ModelStore, PortError};
 use domain::{
-    Comparison, Counts, DecisionError, ModelComparison, ModelDefinition, ModelName, Posterior,
-    Thompson,
+    Counts, DecisionError, DefaultDefinitions, ModelDefinition, ModelName, Posterior, Thompson,
+    Warning,
 };
 use serde::Serialize;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-/// A comparison as the api answers it: the domain's, with the decision
-/// told by name and in words.
+/// One Thompson draw: the model chosen, and the warnings of the models it
+/// was drawn among (a pinned posterior draws from its prior's edge).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Compared {
-    /// Each model, in the order given; the first is the baseline.
-    pub models: Vec<ModelComparison>,
-    /// What to do.
-    pub decision: Verdict,
+pub struct Choice {
+    /// The model to try next.
+    pub model: String,
+    /// Each drawn-among model's warnings, with its name; empty when every
+    /// posterior shows what its data say.
+    pub warnings: Vec<ModelWarning>,
 }
 
-/// The decision: the model with the least expected loss, and whether its
-/// risk is under the threshold.
+/// A model's warning, with its name.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Verdict {
-    /// The risk threshold.
-    pub threshold: f64,
-    /// The model with the least expected loss.
-    pub best: String,
-    /// Its probability of being the best.
-    pub p_best: f64,
-    /// Its expected loss: the risk of choosing it.
-    pub expected_loss: f64,
-    /// `best` once its expected loss is at most the threshold, else null.
-    pub winner: Option<String>,
-    /// The decision in words.
-    pub verdict: String,
-}
-
-/// An expected loss in words: four decimals, or two significant digits
-/// when smaller (so a tiny risk does not read as none).
-fn risk(loss: f64) -> String {
-    if loss >= 1e-3 || loss == 0.0 {
-        format!("{loss:.4}")
-    } else {
-        format!("{loss:.1e}")
-    }
-}
-
-impl From<Comparison> for Compared {
-    fn from(comparison: Comparison) -> Self {
-        let decision = comparison.decision;
-        let best = &comparison.models[decision.least_loss];
-        let verdict = if decision.winner.is_some() {
-            format!(
-                "{} is best with {:.1}% probability; choosing it risks {}, under {}: stop and ship {}",
-                best.name,
-                best.p_best * 100.0,
-                risk(decision.expected_loss),
-                decision.threshold,
-                best.name
-            )
-        } else {
-            format!(
-                "{} leads with {:.1}% probability to be best, but choosing it risks {}, over {}: keep collecting",
-                best.name,
-                best.p_best * 100.0,
-                risk(decision.expected_loss),
-                decision.threshold
-            )
-        };
-        Self {
-            decision: Verdict {
-                threshold: decision.threshold,
-                best: best.name.clone(),
-                p_best: best.p_best,
-                expected_loss: decision.expected_loss,
-                winner: decision.winner.map(|_| best.name.clone()),
-                verdict,
-            },
-            models: comparison.models,
-        }
-    }
+pub struct ModelWarning {
+    /// The model.
+    pub model: String,
+    /// The warning.
+    #[serde(flatten)]
+    pub warning: Warning,
 }
 
 /// The decisions use case.
 #[derive(Clone)]
 pub struct Decisions {
     store: Arc<dyn ModelStore>,
-    defaults: ModelDefinition,
+    defaults: DefaultDefinitions,
 }
 
 /// Why a decision was not made.
@@ -110,7 +59,7 @@ pub enum DecideError {
 
 impl Decisions {
     /// Decisions over `store`'s models; `defaults` for one stored without a definition.
-    pub fn new(store: Arc<dyn ModelStore>, defaults: ModelDefinition) -> Self {
+    pub fn new(store: Arc<dyn ModelStore>, defaults: DefaultDefinitions) -> Self {
         Self { store, defaults }
     }
 
@@ -132,7 +81,7 @@ impl Decisions {
     ///
     /// # Errors
     /// As [`Decisions::compare`], and a floor outside `[0, 1/K]`.
-    pub async fn choose(&self, names: &str, floor: f64) -> Result<String, DecideError> {
+    pub async fn choose(&self, names: &str, floor: f64) -> Result<Choice, DecideError> {
         let mut models = self.load(names).await?;
         let chosen = tokio::task::spawn_blocking(move || {
             let posteriors = models
@@ -148,7 +97,23 @@ impl Decisions {
                 .collect::<Result<Vec<_>, _>>()?;
             let thompson = Thompson::new(&posteriors, floor)?;
             let index = thompson.choose(&mut rand::rng());
-            Ok::<_, DecisionError>(models.swap_remove(index).0)
+            let warnings = models
+                .iter()
+                .zip(&posteriors)
+                .flat_map(|((name, _, _), posterior)| {
+                    posterior
+                        .warnings()
+                        .into_iter()
+                        .map(|warning| ModelWarning {
+                            model: name.clone(),
+                            warning,
+                        })
+                })
+                .collect();
+            Ok::<_, DecisionError>(Choice {
+                model: models.swap_remove(index).0,
+                warnings,
+            })
         })
         .await
         .map_err(|e| PortError::Failed(format!("choose task failed: {e}")))??;
@@ -189,7 +154,7 @@ impl Decisions {
                 .ok_or_else(|| DecideError::Unknown(model.to_string()))?;
             models.push((
                 model.to_string(),
-                state.definition.unwrap_or(self.defaults),
+                state.definition.unwrap_or(self.defaults.of(&model)),
                 state.counts,
             ));
         }

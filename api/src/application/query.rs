@@ -1,14 +1,14 @@
 //! Reading the model: load counts and definition, summarise with the domain.
 
 use super::{ModelStore, PortError};
-use domain::{Counts, ModelDefinition, ModelName, ModelState, ModelSummary, PosteriorError};
+use domain::{Counts, DefaultDefinitions, ModelName, ModelState, ModelSummary, PosteriorError};
 use std::sync::Arc;
 
 /// The model query use case.
 #[derive(Clone)]
 pub struct ModelQuery {
     store: Arc<dyn ModelStore>,
-    defaults: ModelDefinition,
+    defaults: DefaultDefinitions,
 }
 
 /// Why the model could not be summarised.
@@ -27,7 +27,7 @@ pub enum QueryError {
 
 impl ModelQuery {
     /// Queries `store`; a model not defined yet is summarised with `defaults`.
-    pub fn new(store: Arc<dyn ModelStore>, defaults: ModelDefinition) -> Self {
+    pub fn new(store: Arc<dyn ModelStore>, defaults: DefaultDefinitions) -> Self {
         Self { store, defaults }
     }
 
@@ -45,7 +45,7 @@ impl ModelQuery {
                 counts: Counts::ZERO,
                 definition: None,
             });
-        let definition = state.definition.unwrap_or(self.defaults);
+        let definition = state.definition.unwrap_or(self.defaults.default_model);
         // Microseconds on the default grid, but tens of milliseconds on a
         // million points: never on the runtime's threads.
         tokio::task::spawn_blocking(move || definition.summary(state.counts))
@@ -59,7 +59,7 @@ impl ModelQuery {
 mod tests {
     use super::*;
     use async_trait::async_trait;
-    use domain::{Grid, Prior};
+    use domain::{Grid, ModelDefinition, Prior};
 
     struct FixedStore(ModelState);
 
@@ -85,7 +85,7 @@ mod tests {
     fn query(counts: Counts, definition: Option<ModelDefinition>) -> ModelQuery {
         ModelQuery::new(
             Arc::new(FixedStore(ModelState { counts, definition })),
-            ModelDefinition::default(),
+            DefaultDefinitions::default(),
         )
     }
 

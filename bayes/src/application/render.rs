@@ -7,7 +7,7 @@
 
 use super::plot::PlotData;
 use super::{ModelChange, ModelObserver, PartitionStore, PortError};
-use domain::{Counts, ModelDefinition, ModelState};
+use domain::{Counts, DefaultDefinitions, ModelDefinition, ModelState};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -76,7 +76,7 @@ impl Changed {
 pub struct RenderLoop {
     sink: Arc<dyn PlotSink>,
     store: Arc<dyn PartitionStore>,
-    defaults: ModelDefinition,
+    defaults: DefaultDefinitions,
     interval: Duration,
     per_round: usize,
     changed: Arc<Changed>,
@@ -89,7 +89,7 @@ impl RenderLoop {
     pub fn new(
         sink: Arc<dyn PlotSink>,
         store: Arc<dyn PartitionStore>,
-        defaults: ModelDefinition,
+        defaults: DefaultDefinitions,
         interval: Duration,
         per_round: usize,
     ) -> (Self, Arc<Changed>) {
@@ -163,7 +163,9 @@ impl RenderLoop {
                 return;
             }
         };
-        let definition = state.definition.unwrap_or(self.defaults);
+        let definition = state
+            .definition
+            .unwrap_or_else(|| self.defaults.of_name(&model));
         self.run_blocking(&model, Some((definition, state.counts)))
             .await;
     }

@@ -16,7 +16,9 @@
 //! terms and weights are positive: nothing cancels.
 //!
 //! The shares at `x` add up to `P(max = x)`, which gives `E[max]` without
-//! the cancellation of `Π F_j(x) − Π F_j(x⁻)`.
+//! the cancellation of `Π F_j(x) − Π F_j(x⁻)`. The integrand at `t = 0` is
+//! the probability that `k` is the largest alone, so the same sweep gives
+//! how likely the largest value is shared ([`Ranking::p_tie`]).
 
 use super::quadrature::gauss_legendre;
 use super::support::{Atom, sweep};
@@ -31,6 +33,10 @@ pub struct Ranking {
     /// `E[max_j p_j − p_k]`: what choosing model `k` is expected to cost
     /// against the best, on the proportion scale; 0 or more.
     pub expected_loss: Vec<f64>,
+    /// `P(|argmax| ≥ 2)`: the probability that two or more models share the
+    /// largest value on their grids, where `p_best` is split evenly — a
+    /// coin flip, not evidence. 0 for fewer than two posteriors.
+    pub p_tie: f64,
 }
 
 /// `p_best` and expected loss of each posterior, exactly. Empty for no
@@ -65,6 +71,7 @@ pub(super) fn rank_refs(posteriors: &[&Posterior]) -> Ranking {
     let mut below = vec![0.0; posteriors.len()];
     let mut p_best = vec![0.0; posteriors.len()];
     let mut expected_max = 0.0;
+    let mut alone = 0.0;
     let mut scratch = TieScratch::default();
     sweep(posteriors, |x, atoms| {
         let outside = product_outside(&below, atoms);
@@ -75,6 +82,7 @@ pub(super) fn rank_refs(posteriors: &[&Posterior]) -> Ranking {
                 p_best[atom.model] += share;
                 expected_max += x * share;
             }
+            alone += outside * largest_alone(&below, atoms);
         }
         for atom in atoms {
             below[atom.model] += atom.mass;
@@ -85,10 +93,32 @@ pub(super) fn rank_refs(posteriors: &[&Posterior]) -> Ranking {
         // Exact up to rounding, which may leave -1e-17 where the loss is 0.
         .map(|posterior| (expected_max - posterior.mean()).max(0.0))
         .collect();
+    let total: f64 = p_best.iter().sum();
     Ranking {
         p_best,
         expected_loss,
+        // P(max shared) = Σ_x P(max = x) − P(one model alone at x); clamped,
+        // as rounding may leave -1e-16 where nothing ties.
+        p_tie: if posteriors.len() < 2 {
+            0.0
+        } else {
+            (total - alone).max(0.0)
+        },
     }
+}
+
+/// `Σ_k f_k(x) Π_{j ∈ atoms, j ≠ k} F_j(x⁻)`: the probability, over the
+/// models with mass at `x`, that exactly one of them takes `x` and the
+/// others are below it (times the models without mass there, by the caller).
+fn largest_alone(below: &[f64], atoms: &[Atom]) -> f64 {
+    let mut prefix = 1.0;
+    let mut sum = 0.0;
+    for (k, atom) in atoms.iter().enumerate() {
+        let suffix: f64 = atoms[k + 1..].iter().map(|a| below[a.model]).product();
+        sum += atom.mass * prefix * suffix;
+        prefix *= below[atom.model];
+    }
+    sum
 }
 
 /// `Π F_j(x⁻)` over the models without mass at `x`; `atoms` is sorted by
@@ -176,6 +206,20 @@ mod tests {
             assert!((p - 1.0 / 3.0).abs() < 1e-15, "{ranking:?}");
         }
         assert!(ranking.expected_loss.iter().all(|l| *l < 1e-15));
+        assert!((ranking.p_tie - 1.0).abs() < 1e-15, "{ranking:?}");
+    }
+
+    #[test]
+    fn the_tie_probability_is_the_chance_the_largest_value_is_shared() {
+        // Both uniform on {0, 0.5, 1}: the max is shared when both take it.
+        let flat = posterior(3, "uniform", 0, 0);
+        let ranking = rank(&[flat.clone(), flat]);
+        assert!((ranking.p_tie - 3.0 / 9.0).abs() < 1e-15, "{ranking:?}");
+        // Apart on a fine grid: no ties to speak of.
+        let low = posterior(10_001, "uniform", 100, 5_000);
+        let high = posterior(10_001, "uniform", 150, 5_000);
+        assert!(rank(&[low, high]).p_tie < 1e-3);
+        assert_eq!(rank(&[posterior(11, "uniform", 1, 2)]).p_tie, 0.0);
     }
 
     #[test]

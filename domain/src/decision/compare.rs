@@ -2,8 +2,9 @@
 //! the decision it supports, as one serialisable value.
 
 use super::best::{prob_beats, rank_refs};
+use super::resolution::{Decision, decide};
 use super::{DecisionError, LiftDistribution, check_model_count, closed_form_prob_beats};
-use crate::{BetaPosterior, CREDIBLE_MASS, Counts, Interval, ModelDefinition, Posterior};
+use crate::{BetaPosterior, CREDIBLE_MASS, Counts, Interval, ModelDefinition, Posterior, Warning};
 use serde::Serialize;
 
 /// Every model's standing and the decision; `models[0]` is the baseline.
@@ -38,6 +39,8 @@ pub struct ModelComparison {
     pub expected_loss: f64,
     /// Against the baseline; `None` for the baseline itself.
     pub against_baseline: Option<BaselineComparison>,
+    /// The posterior's warnings (see [`crate::Posterior::pinned`]).
+    pub warnings: Vec<Warning>,
 }
 
 /// A model against the baseline (`models[0]`).
@@ -55,21 +58,6 @@ pub struct BaselineComparison {
     /// 89% equal-tailed interval of `p_this − p_baseline`, `[lo, hi]`.
     #[cfg_attr(feature = "openapi", schema(value_type = [f64; 2]))]
     pub lift_interval_89: Interval,
-}
-
-/// The model to choose, and whether the evidence is in.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Decision {
-    /// The risk threshold the least expected loss is held against.
-    pub threshold: f64,
-    /// Index (into `models`) of the model with the least expected loss; the
-    /// first of them on a tie.
-    pub least_loss: usize,
-    /// That model's expected loss.
-    pub expected_loss: f64,
-    /// `Some(least_loss)` once its expected loss is at most `threshold`.
-    pub winner: Option<usize>,
 }
 
 /// Compares `models` (name, definition, counts) against the first, exactly
@@ -113,10 +101,17 @@ pub fn compare<N: AsRef<str>>(
             p_best: ranking.p_best[k],
             expected_loss: ranking.expected_loss[k],
             against_baseline,
+            warnings: posterior.warnings(),
         });
     }
+    let pinned = posteriors
+        .iter()
+        .enumerate()
+        .filter(|(_, posterior)| posterior.is_pinned_at_prior_edge())
+        .map(|(k, _)| k)
+        .collect();
     Ok(Comparison {
-        decision: decide(&ranking.expected_loss, threshold),
+        decision: decide(&ranking.expected_loss, threshold, ranking.p_tie, pinned),
         models: entries,
     })
 }
@@ -142,39 +137,9 @@ fn against<N: AsRef<str>>(
     })
 }
 
-/// The least expected loss (first on a tie), a winner if within `threshold`.
-fn decide(expected_loss: &[f64], threshold: f64) -> Decision {
-    let mut least_loss = 0;
-    for (k, loss) in expected_loss.iter().enumerate() {
-        if *loss < expected_loss[least_loss] {
-            least_loss = k;
-        }
-    }
-    let loss = expected_loss.get(least_loss).copied().unwrap_or(0.0);
-    Decision {
-        threshold,
-        least_loss,
-        expected_loss: loss,
-        winner: (loss <= threshold).then_some(least_loss),
-    }
-}
-
 fn posterior_error(name: &impl AsRef<str>, source: crate::PosteriorError) -> DecisionError {
     DecisionError::Posterior {
         name: name.as_ref().to_owned(),
         source,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_first_least_loss_is_chosen_and_wins_only_within_the_threshold() {
-        let decision = decide(&[0.01, 0.002, 0.002], 0.0025);
-        assert_eq!((decision.least_loss, decision.winner), (1, Some(1)));
-        assert_eq!(decide(&[0.01, 0.003], 0.0025).winner, None);
-        assert_eq!(decide(&[0.0, 0.0], 0.0).winner, Some(0));
     }
 }

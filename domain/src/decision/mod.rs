@@ -18,13 +18,15 @@ mod closed_form;
 mod compare;
 mod lift;
 mod quadrature;
+mod resolution;
 mod support;
 mod thompson;
 
 pub use best::{Ranking, expected_loss, p_best, prob_beats, rank};
 pub use closed_form::closed_form_prob_beats;
-pub use compare::{BaselineComparison, Comparison, Decision, ModelComparison, compare};
+pub use compare::{BaselineComparison, Comparison, ModelComparison, compare};
 pub use lift::LiftDistribution;
+pub use resolution::{Decision, Resolution, TIE_LIMIT};
 pub use thompson::{Thompson, thompson_choice};
 
 use crate::PosteriorError;

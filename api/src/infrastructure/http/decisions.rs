@@ -2,12 +2,12 @@
 
 use super::routes::Shared;
 use super::{ApiError, ErrorBody, extract};
-use crate::application::decide::Compared;
+use crate::application::{Choice, Compared};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 /// The query of `GET /compare`.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -24,8 +24,10 @@ pub(super) struct CompareQuery {
     threshold: Option<f64>,
 }
 
-/// Compares models exactly on their grids: per model P(best) and expected
-/// loss, against the baseline P(B > A) and the lift interval, and the decision.
+/// Compares models exactly on their grids: per model P(best), expected
+/// loss and warnings, against the baseline P(B > A) and the lift interval,
+/// and the decision. No winner while the models tie on their grids (the
+/// grid is too coarse) or a posterior is pinned at its prior's edge.
 #[utoipa::path(
     get,
     path = "/compare",
@@ -64,13 +66,6 @@ pub(super) struct ChooseQuery {
     floor: Option<f64>,
 }
 
-/// The model a Thompson draw chose.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Chosen {
-    /// Its name.
-    pub model: String,
-}
-
 /// One Thompson draw: a grid point from each posterior, the largest wins
 /// (ties broken uniformly), with an optional floor per model.
 #[utoipa::path(
@@ -79,7 +74,7 @@ pub struct Chosen {
     tag = "decisions",
     params(ChooseQuery),
     responses(
-        (status = 200, description = "The model to try next", body = Chosen),
+        (status = 200, description = "The model to try next, and the warnings of the models drawn among", body = Choice),
         (status = 400, description = "No or more than 20 models, a bad or repeated name, a floor outside [0, 1/K]", body = ErrorBody),
         (status = 404, description = "An unknown model", body = ErrorBody),
         (status = 503, description = "Redis unavailable", body = ErrorBody),
@@ -88,11 +83,12 @@ pub struct Chosen {
 pub(super) async fn choose(
     State(state): State<Shared>,
     query: Result<Query<ChooseQuery>, QueryRejection>,
-) -> Result<Json<Chosen>, ApiError> {
+) -> Result<Json<Choice>, ApiError> {
     let query = extract::query(query)?;
-    let model = state
-        .decisions
-        .choose(&query.models, query.floor.unwrap_or(0.0))
-        .await?;
-    Ok(Json(Chosen { model }))
+    Ok(Json(
+        state
+            .decisions
+            .choose(&query.models, query.floor.unwrap_or(0.0))
+            .await?,
+    ))
 }

@@ -3,7 +3,7 @@
 
 use super::routes::Shared;
 use super::{ApiError, ErrorBody, extract};
-use crate::application::{ListedModel, NamedSummary, PosteriorCurve, catalog::MAX_PAGE};
+use crate::application::{ListedModel, NamedSummary, catalog::MAX_PAGE};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
@@ -142,7 +142,9 @@ pub struct EventAccepted {
     responses(
         (status = 202, description = "Stored in the event log; bayes applies it next", body = EventAccepted),
         (status = 400, description = "A bad name, prior or grid size, or a prior without mass on the grid; nothing stored", body = ErrorBody),
-        (status = 503, description = "Redis unavailable, or too many requests waiting; nothing stored", body = ErrorBody),
+        (status = 409, description = "A new model past MAX_MODELS; nothing stored", body = ErrorBody),
+        (status = 503, description = "Nothing stored (`stored: no`, with Retry-After): Redis unreachable or refusing, out of memory, or too many requests waiting", body = ErrorBody),
+        (status = 504, description = "Perhaps stored (`stored: unconfirmed` or `unknown`); a repeat is harmless", body = ErrorBody),
     )
 )]
 pub(super) async fn put_named(
@@ -153,7 +155,7 @@ pub(super) async fn put_named(
     let model = extract::model_name(name)?;
     let expected = "{\"prior\": \"beta:2,5\", \"grid_points\": 1001}";
     let body: Definition = extract::json_object(body, expected)?;
-    let defaults = state.catalog.defaults();
+    let defaults = state.catalog.defaults(&model);
     let prior = match body.prior {
         Some(spec) => {
             Prior::parse(&spec).map_err(|e| ApiError::BadRequest(format!("prior: {e}")))?
@@ -189,7 +191,8 @@ pub(super) async fn put_named(
         (status = 202, description = "Stored in the event log; bayes applies it next", body = EventAccepted),
         (status = 400, description = "Not a model name", body = ErrorBody),
         (status = 404, description = "No such model", body = ErrorBody),
-        (status = 503, description = "Redis unavailable, or too many requests waiting; nothing stored", body = ErrorBody),
+        (status = 503, description = "Nothing stored (`stored: no`, with Retry-After): Redis unreachable or refusing, out of memory, or too many requests waiting", body = ErrorBody),
+        (status = 504, description = "Perhaps stored (`stored: unconfirmed` or `unknown`); a repeat is harmless", body = ErrorBody),
     )
 )]
 pub(super) async fn delete_named(
@@ -209,27 +212,6 @@ fn accepted(id: String, model: &ModelName) -> (StatusCode, Json<EventAccepted>) 
             name: model.to_string(),
         }),
     )
-}
-
-/// A model's prior and posterior mass at each grid point, for drawing.
-#[utoipa::path(
-    get,
-    path = "/models/{name}/posterior",
-    tag = "models",
-    params(extract::ModelPath),
-    responses(
-        (status = 200, description = "The grid, the prior and the posterior", body = PosteriorCurve),
-        (status = 400, description = "Not a model name", body = ErrorBody),
-        (status = 404, description = "No such model", body = ErrorBody),
-        (status = 503, description = "Redis unavailable", body = ErrorBody),
-    )
-)]
-pub(super) async fn posterior(
-    State(state): State<Shared>,
-    name: Result<Path<String>, PathRejection>,
-) -> Result<Json<PosteriorCurve>, ApiError> {
-    let model = extract::model_name(name)?;
-    Ok(Json(state.catalog.posterior(&model).await?))
 }
 
 /// The latest plot of the model `default`.

@@ -61,7 +61,7 @@ async fn a_burst_is_drawn_a_few_times_and_the_final_state_always() {
     let (render, changed) = RenderLoop::new(
         sink.clone(),
         store.clone(),
-        ModelDefinition::default(),
+        domain::DefaultDefinitions::default(),
         Duration::from_millis(50),
         4,
     );
@@ -94,7 +94,7 @@ async fn many_models_are_drawn_at_the_bounded_rate_and_deleted_ones_removed() {
     let (render, changed) = RenderLoop::new(
         sink.clone(),
         store.clone(),
-        ModelDefinition::default(),
+        domain::DefaultDefinitions::default(),
         Duration::from_millis(100),
         10,
     );
@@ -130,7 +130,7 @@ async fn a_large_backlog_does_not_hold_the_shutdown() {
     let (render, changed) = RenderLoop::new(
         sink.clone(),
         store,
-        ModelDefinition::default(),
+        domain::DefaultDefinitions::default(),
         Duration::from_secs(3600),
         10,
     );
