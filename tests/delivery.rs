@@ -1,7 +1,7 @@
 //! Delivery guarantees: nothing accepted is lost, nothing is counted twice,
 //! whatever happens to the subscribers.
 
-use crate::harness::{TestApp, send_load_for};
+use crate::harness::{SETTLE, TestApp, eventually, send_load_for};
 use std::time::Duration;
 
 #[tokio::test]
@@ -35,10 +35,14 @@ async fn kill_9_of_bayes_under_load_loses_and_duplicates_nothing() {
     ));
     let mut in_flight = Vec::new();
     for _ in 0..4 {
-        // Down while the load builds a backlog; killed while draining it.
+        // Down until the load has built a backlog; killed while draining it.
         app.bayes[0].kill();
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        eventually("a backlog of 50 entries", SETTLE, || async {
+            (app.unapplied().await >= 50).then_some(())
+        })
+        .await;
         app.bayes[0].restart();
+        // Paces the kill: a moment into the drain.
         tokio::time::sleep(Duration::from_millis(30)).await;
         in_flight.push(app.unapplied().await);
         app.bayes[0].kill();
@@ -76,7 +80,8 @@ async fn a_thousand_publishes_with_two_instances_count_a_thousand() {
         );
     }
     assert_eq!(app.wait_for_n(1_000).await, (750, 1_000));
-    // Give a second forwarder every chance to show up: the count stays put.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(app.counts().await, (750, 1_000));
+    // Still one forwarder, and a last message as the barrier: once it is
+    // counted, everything published before it was forwarded, once.
+    assert_eq!(app.publish(b"w").await, 1);
+    assert_eq!(app.wait_for_n(1_001).await, (751, 1_001));
 }

@@ -73,14 +73,20 @@ async fn a_retry_counts_once_another_body_is_refused_and_keys_expire() {
     settle(&app, &[("ab", (2, 3)), ("cd", (0, 1)), ("default", (0, 2))]).await;
 
     // Past the window the key is forgotten: the same request counts again.
-    tokio::time::sleep(std::time::Duration::from_millis(1_700)).await;
-    let (status, replayed, later) = post(&app, "ab", "order-17", json!({"trials": "wwl"})).await;
-    assert_eq!((status, replayed), (202, None), "{later}");
+    // Until then each try is a replay, which counts nothing.
+    let later = eventually("the key forgotten past its window", SETTLE, || async {
+        let (status, replayed, later) =
+            post(&app, "ab", "order-17", json!({"trials": "wwl"})).await;
+        assert_eq!(status, 202, "{later}");
+        replayed.is_none().then_some(later)
+    })
+    .await;
     assert_ne!(later["id"], first["id"]);
     settle(&app, &[("ab", (4, 6))]).await;
 }
 
-/// Waits until each model is counted as given, then checks nothing more comes.
+/// Waits until each model is counted as given and every partition's log is
+/// applied (nothing more can come), then checks the counts again.
 async fn settle(app: &TestApp, expected: &[(&str, (u64, u64))]) {
     for (model, counts) in expected {
         eventually(&format!("{model} counted {counts:?}"), SETTLE, || async {
@@ -88,7 +94,7 @@ async fn settle(app: &TestApp, expected: &[(&str, (u64, u64))]) {
         })
         .await;
     }
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    app.wait_until_every_partition_applied().await;
     for (model, counts) in expected {
         assert_eq!(app.model_counts(model).await, *counts, "{model}");
     }

@@ -7,7 +7,6 @@ use crate::harness::{
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::net::TcpListener;
-use std::time::Duration;
 
 /// Valid settings for both binaries against `redis`, with `overrides` applied.
 fn settings(
@@ -249,13 +248,21 @@ async fn sigterm_during_load_loses_nothing_answered_202() {
         100_000,
         32,
     ));
-    tokio::time::sleep(Duration::from_millis(700)).await;
+    eventually("the load under way", SETTLE, || async {
+        (app.counts().await.1 >= 1_000).then_some(())
+    })
+    .await;
     assert!(
         app.bayes[0].terminate().await.success(),
         "bayes exits 0 mid-load"
     );
+    let stopped_at = app.counts().await.1;
     app.bayes[0].restart();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    eventually("bayes applying again", SETTLE, || async {
+        (app.counts().await.1 > stopped_at).then_some(())
+    })
+    .await;
+    assert!(!load.is_finished(), "the api is stopped mid-load");
     assert!(app.api.terminate().await.success(), "api exits 0 mid-load");
 
     let (w, n) = load.await.unwrap();

@@ -10,3 +10,4 @@ pub mod application;
 pub mod configuration;
 pub mod infrastructure;
 pub mod startup;
+mod tasks;

@@ -11,4 +11,3 @@ pub mod commands;
 pub mod configuration;
 pub mod infrastructure;
 pub mod startup;
-pub mod supervisor;

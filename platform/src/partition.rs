@@ -83,11 +83,32 @@ mod tests {
         assert_eq!(crc16(b"123456789"), 0x31c3);
     }
 
+    /// Written down in the README; a change here breaks deployments. The
+    /// values were computed with the README's Python (`partition` in
+    /// `scripts/bench.d/models.py`), whose hashes of "", "a" and "foobar"
+    /// (0xcbf29ce484222325, 0xaf63dc4c8601ec8c, 0x85944171f73967e8) are the
+    /// published FNV-1a 64 test vectors; `u32::MAX` keeps 32 bits of the hash.
+    #[test]
+    fn partitions_are_the_readme_s_fnv_1a_values() {
+        let pinned: [(&str, [u32; 5]); 7] = [
+            ("", [1, 5, 5, 801_432, 1_343_537_162]),
+            ("a", [0, 4, 12, 783_675, 895_863_001]),
+            ("foobar", [0, 0, 8, 281_224, 2_093_853_018]),
+            ("default", [2, 0, 14, 149_899, 1_909_353_237]),
+            ("arm-0", [0, 2, 8, 220_031, 1_315_282_079]),
+            ("m0", [0, 2, 8, 137_223, 3_187_286_975]),
+            ("checkout-b", [2, 2, 10, 629_926, 3_034_318_943]),
+        ];
+        for (name, expected) in pinned {
+            let counts = [4, 6, 16, 1_000_003, u32::MAX];
+            let got = counts.map(|count| partition_of(name, count));
+            assert_eq!(got, expected, "{name:?} over {counts:?}");
+        }
+    }
+
     #[test]
     fn partitions_are_stable_and_spread() {
         assert_eq!(partition_of("anything", 1), 0);
-        // Written down in the README; a change here breaks deployments.
-        assert_eq!(partition_of("default", 4), partition_of("default", 4));
         let mut seen = [0u32; 4];
         for i in 0..4_000 {
             seen[partition_of(&format!("m{i}"), 4) as usize] += 1;

@@ -12,7 +12,7 @@ mod wait;
 
 pub use app::{SETTLE, TestApp};
 pub use browser::Browser;
-pub use load::{send_load, send_load_counted, send_load_for};
+pub use load::{TimedLoad, send_load, send_load_for};
 pub use redis_cluster::RedisCluster;
 pub use redis_server::RedisServer;
 pub use redis_server::free_port;

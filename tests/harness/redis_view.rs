@@ -207,6 +207,41 @@ impl TestApp {
         (number("lag"), number("pending").unwrap_or(0))
     }
 
+    /// Waits until bayes applied every entry appended so far to every
+    /// partition (entries added = the cursor's `read`): a barrier, after
+    /// which nothing already written can change a count any more.
+    pub async fn wait_until_every_partition_applied(&self) {
+        let keys = self.keys();
+        let connection = self.redis.connection().await;
+        eventually("every partition's log applied", SETTLE, || {
+            let (mut connection, keys) = (connection.clone(), &keys);
+            async move {
+                for partition in keys.partitions() {
+                    let exists: bool = connection.exists(&partition.events).await.ok()?;
+                    let added = if exists {
+                        let info: std::collections::HashMap<String, redis::Value> =
+                            redis::cmd("XINFO")
+                                .arg("STREAM")
+                                .arg(&partition.events)
+                                .query_async(&mut connection)
+                                .await
+                                .ok()?;
+                        redis::from_redis_value::<u64>(info.get("entries-added")?.clone()).ok()?
+                    } else {
+                        0
+                    };
+                    let read: Option<u64> =
+                        connection.hget(&partition.cursor, "read").await.ok()?;
+                    if read.unwrap_or(0) != added {
+                        return None;
+                    }
+                }
+                Some(())
+            }
+        })
+        .await;
+    }
+
     /// Waits until the stored `n` equals the observations the log holds;
     /// returns `(w, n)`. For drills where some requests may have been
     /// stored without their answer arriving.

@@ -21,14 +21,21 @@ pub enum Notice {
 /// Notices buffered per stream before a slow one is told to resync.
 const BUFFER: usize = 256;
 
-/// Subscribes to `channel` for as long as the process runs, reconnecting
-/// with a growing pause (0.1 s to 2 s) while Redis is away. On a cluster,
-/// where a message published on any node reaches every node, each attempt
-/// tries the next of `nodes`.
-pub fn start(nodes: Vec<redis::Client>, channel: String) -> broadcast::Sender<Notice> {
+/// The notices' sender, and the subscription to `channel` that feeds it:
+/// a loop for the caller to run (and supervise) for as long as the process
+/// runs, reconnecting with a growing pause (0.1 s to 2 s) while Redis is
+/// away. On a cluster, where a message published on any node reaches every
+/// node, each attempt tries the next of `nodes`.
+pub fn start(
+    nodes: Vec<redis::Client>,
+    channel: String,
+) -> (
+    broadcast::Sender<Notice>,
+    impl Future<Output = ()> + Send + 'static,
+) {
     let (sender, _) = broadcast::channel(BUFFER);
     let notices = sender.clone();
-    tokio::spawn(async move {
+    let subscription = async move {
         let mut pause = Duration::from_millis(100);
         for client in nodes.iter().cycle() {
             match client.get_async_pubsub().await {
@@ -52,6 +59,6 @@ pub fn start(nodes: Vec<redis::Client>, channel: String) -> broadcast::Sender<No
             tokio::time::sleep(pause).await;
             pause = (pause * 2).min(Duration::from_secs(2));
         }
-    });
-    sender
+    };
+    (sender, subscription)
 }
