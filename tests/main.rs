@@ -8,15 +8,18 @@
 mod harness;
 
 mod access;
+mod answers;
 mod apply_script;
 mod bad_input;
 mod bandit;
 mod cluster;
 mod dashboard;
+mod defaults;
 mod delivery;
 mod drills;
 mod graphs;
 mod idempotency;
+mod memory;
 mod models;
 mod operations;
 mod operator;

@@ -47,12 +47,23 @@ async fn status_shows_each_partition_s_owner_cursor_and_lag() {
     assert_eq!(app.wait_for_n(n).await, (w, n));
     let (status, stdout, stderr) = eventually("every partition owned", SETTLE, || async {
         let out = run(&app, "3", "status");
-        (out.1.lines().skip(1).all(|l| l.contains("bayes-0"))).then_some(out)
+        let owned = out.1.lines().skip(1).take(3).all(|l| l.contains("bayes-0"));
+        owned.then_some(out)
     })
     .await;
     assert!(status.success(), "{stderr}");
     let lines: Vec<&str> = stdout.lines().collect();
-    assert_eq!(lines.len(), 4, "a header and three partitions:\n{stdout}");
+    assert_eq!(
+        lines.len(),
+        6,
+        "a header, three partitions, models, memory:\n{stdout}"
+    );
+    assert_eq!(lines[4], "models: 1 in all", "{stdout}");
+    assert!(
+        lines[5].starts_with("redis: ") && lines[5].ends_with("maxmemory-policy noeviction: ok"),
+        "{stdout}"
+    );
+    let lines = &lines[..4];
     assert!(lines[0].contains("lag (s)"), "{stdout}");
     for line in &lines[1..] {
         let columns: Vec<&str> = line.split_whitespace().collect();

@@ -35,6 +35,11 @@ pub struct Configuration {
     #[arg(long, env = "INGEST_QUEUE", default_value_t = 4_096, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub ingest_queue: u64,
 
+    /// Most models writers may create: an observation or definition of one
+    /// more is refused with 409 (existing models keep counting).
+    #[arg(long, env = "MAX_MODELS", default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_models: u64,
+
     /// How long an Idempotency-Key is remembered, in milliseconds (24 h).
     #[arg(long = "idempotency-window-ms", env = "IDEMPOTENCY_WINDOW_MS", default_value = "86400000", value_parser = positive_millis)]
     pub idempotency_window: Duration,
@@ -45,6 +50,11 @@ pub struct Configuration {
 
     #[command(flatten)]
     pub access: AccessArgs,
+
+    /// Fault injection for the drills: `panic-writer` makes the writer of
+    /// partition 0 panic (the process must stop, naming it).
+    #[arg(long, env = "FAULT_INJECT", hide = true)]
+    pub fault_inject: Option<String>,
 
     #[command(flatten)]
     pub log: LogArgs,

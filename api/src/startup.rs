@@ -1,25 +1,31 @@
 //! Build, then run: [`Application::build`] validates the configuration,
 //! binds the listener and wires the adapters into the router (every error
 //! names its setting); [`Application::run_until_stopped`] checks the
-//! partition count and serves until shutdown, finishing requests in flight.
+//! partition count and serves until shutdown, finishing requests in flight,
+//! with every task supervised: one that ends or panics early stops the api.
 
-use crate::application::{Catalog, Decisions, Ingest, ModelQuery, Tokens};
+use crate::application::{Catalog, Decisions, Ingest, ModelLimit, ModelQuery, Tokens};
 use crate::configuration::Configuration;
-use crate::infrastructure::http::{AppState, app};
-use crate::infrastructure::redis::{GroupCommitLog, RedisModelStore, WriteSettings, notices};
+use crate::infrastructure::http::{ApiError, AppState, app};
+use crate::infrastructure::redis::{
+    GroupCommitLog, RedisModelStore, RedisReadiness, WriteSettings, notices,
+};
+use crate::tasks::Background;
 use anyhow::Context;
 use axum::Router;
-use axum::http::StatusCode;
+use axum::error_handling::HandleErrorLayer;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use platform::RedisConnection;
 use platform::RedisSettings;
+use platform::supervisor::{Stage, Task, supervise};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tower_http::timeout::TimeoutLayer;
+use tokio_util::sync::CancellationToken;
+use tower::{BoxError, ServiceBuilder};
 use tower_http::trace::TraceLayer;
 
 /// The api, built and bound.
@@ -30,6 +36,7 @@ pub struct Application {
     connection: RedisConnection,
     open: watch::Sender<bool>,
     stop: watch::Sender<bool>,
+    background: Background,
 }
 
 impl Application {
@@ -54,34 +61,52 @@ impl Application {
             replicas_timeout: redis.replicas_timeout(),
             idempotency_window: configuration.idempotency_window,
         };
-        let log = GroupCommitLog::start(
+        let writing = CancellationToken::new();
+        let (log, writers) = GroupCommitLog::start(
             connection.clone(),
             redis.keys.clone(),
             writes,
             configuration.ingest_queue as usize,
             opened,
+            &writing,
         );
         let log = Arc::new(log);
+        let (notices, subscription) =
+            notices::start(redis.nodes.clone(), redis.keys.applied.clone());
+        let metrics = install_metrics()?;
+        let background = Background::new(writers, writing, subscription, metrics.clone())
+            .inject(configuration.fault_inject.as_deref());
         let store = Arc::new(RedisModelStore::new(connection.clone(), redis.keys.clone()));
-        let defaults = configuration.defaults.definition();
+        let defaults = configuration
+            .defaults
+            .definitions()
+            .map_err(anyhow::Error::msg)?;
+        let limit = Arc::new(ModelLimit::new(configuration.max_models, store.clone()));
         let state = AppState {
-            ingest: Ingest::new(log.clone(), crate::application::ingest::MAX_BATCH),
+            ingest: Ingest::new(log.clone(), crate::application::ingest::MAX_BATCH)
+                .with_limit(limit.clone()),
             query: ModelQuery::new(store.clone(), defaults),
-            catalog: Catalog::new(store.clone(), log, defaults),
+            catalog: Catalog::new(store.clone(), log, defaults).with_limit(limit),
             decisions: Decisions::new(store.clone(), defaults),
-            readiness: store,
+            readiness: Arc::new(RedisReadiness::new(
+                connection.clone(),
+                redis.allow_eviction,
+            )),
             graphs_dir: configuration.graphs_dir.clone(),
-            metrics: install_metrics()?,
+            metrics,
             tokens,
-            notices: notices::start(redis.nodes.clone(), redis.keys.applied.clone()),
+            notices,
             stopping,
         };
         let state_tokens = state.tokens.len();
         let router = app(state)
-            .layer(TimeoutLayer::with_status_code(
-                StatusCode::SERVICE_UNAVAILABLE,
-                configuration.request_timeout,
-            ))
+            .layer(
+                ServiceBuilder::new()
+                    .layer(HandleErrorLayer::new(|_: BoxError| async {
+                        ApiError::TimedOut
+                    }))
+                    .timeout(configuration.request_timeout),
+            )
             .layer(TraceLayer::new_for_http());
         log_start(&configuration, &redis, state_tokens);
         Ok(Self {
@@ -91,6 +116,7 @@ impl Application {
             connection,
             open,
             stop,
+            background,
         })
     }
 
@@ -104,45 +130,52 @@ impl Application {
             .context("listener has no address")
     }
 
-    /// Serves until `shutdown`, then drains requests in flight. Writes wait
+    /// Serves until `shutdown`, then drains requests in flight, then stops
+    /// the writers (each writing what it holds) and the upkeep. Writes wait
     /// until the partition count is checked against the deployment's.
     ///
     /// # Errors
-    /// A partition count that differs from the deployment's, or a server error.
+    /// A partition count that differs from the deployment's, a server error,
+    /// or a task (a partition writer, the notices) that ended before shutdown.
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let address = self.address()?;
         tracing::info!(%address, "api listening");
-        let (refused, refusal) = tokio::sync::oneshot::channel::<anyhow::Error>();
-        let check = tokio::spawn(check_partition_count(
-            self.connection,
-            self.redis,
-            self.open,
-            refused,
-        ));
-        let mut refusal = Box::pin(refusal);
-        let stopping = self.stop;
-        let stop = async move {
-            tokio::select! {
-                () = shutdown => {}
-                Ok(_) = &mut refusal => {}
-            }
-            // Open event streams end, so they do not hold the shutdown open.
-            stopping.send_replace(true);
-        };
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(stop)
-            .await
-            .context("HTTP server failed")?;
-        check.abort();
-        if let Ok(Err(error)) = check.await {
-            return Err(error);
-        }
+        let serving = CancellationToken::new();
+        let check = check_partition_count(self.connection, self.redis, self.open);
+        let server = serve(self.listener, self.router, serving.clone(), self.stop);
+        let stages = self.background.stages(Stage {
+            stop: serving.clone(),
+            tasks: vec![
+                Task::new("http-server", server),
+                Task::cancellable("partition-count", serving, check).finite(),
+            ],
+        });
+        let result = supervise(stages, shutdown, |_| {}).await;
         tracing::info!("api stopped");
-        Ok(())
+        result
     }
+}
+
+/// Serves until `serving` is cancelled, then tells open event streams to
+/// end (through `stopping`) and drains the requests in flight.
+async fn serve(
+    listener: TcpListener,
+    router: Router,
+    serving: CancellationToken,
+    stopping: watch::Sender<bool>,
+) -> anyhow::Result<()> {
+    let stop = async move {
+        serving.cancelled().await;
+        // Open event streams end, so they do not hold the shutdown open.
+        stopping.send_replace(true);
+    };
+    axum::serve(listener, router)
+        .with_graceful_shutdown(stop)
+        .await
+        .context("HTTP server failed")
 }
 
 /// One line with the effective configuration (the password masked, tokens counted).
@@ -155,6 +188,7 @@ fn log_start(configuration: &Configuration, redis: &RedisSettings, tokens: usize
         graphs_dir = %configuration.graphs_dir.display(),
         stream_maxlen = configuration.stream_maxlen,
         ingest_queue = configuration.ingest_queue,
+        max_models = configuration.max_models,
         request_timeout_ms = configuration.request_timeout.as_millis() as u64,
         api_tokens = tokens,
         "api starting"
@@ -189,45 +223,44 @@ fn access(configuration: &Configuration) -> anyhow::Result<Tokens> {
     Ok(tokens)
 }
 
-/// Checks the partition count, retrying while Redis is away; opens the
-/// writers once it matches, or reports the mismatch (which stops the api).
+/// Checks the partition count and the eviction policy, retrying while
+/// Redis is away, and opens the writers once both are right.
+///
+/// # Errors
+/// A partition count that differs, or an eviction policy that may drop any
+/// key (without ALLOW_EVICTION): either stops the api.
 async fn check_partition_count(
     mut connection: RedisConnection,
     redis: RedisSettings,
     open: watch::Sender<bool>,
-    refused: tokio::sync::oneshot::Sender<anyhow::Error>,
 ) -> anyhow::Result<()> {
     loop {
         match platform::partition_count::ensure(&mut connection, &redis.keys).await {
-            Ok(()) => {
-                open.send_replace(true);
-                return Ok(());
-            }
+            Ok(()) => break,
             Err(platform::partition_count::PartitionCountError::Redis(error)) => {
                 tracing::warn!(%error, "cannot reach Redis to check the partition count; retrying");
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            Err(mismatch) => {
-                let message = mismatch.to_string();
-                let _ = refused.send(anyhow::anyhow!(message.clone()));
-                return Err(anyhow::anyhow!(message));
-            }
+            Err(mismatch) => return Err(mismatch.into()),
         }
     }
+    loop {
+        match platform::memory::ensure_policy(&mut connection, redis.allow_eviction).await {
+            Ok(()) => break,
+            Err(platform::memory::PolicyError::Redis(error)) => {
+                tracing::warn!(%error, "cannot reach Redis to check its eviction policy; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(refused) => return Err(refused.into()),
+        }
+    }
+    open.send_replace(true);
+    Ok(())
 }
 
-/// Installs the process-wide Prometheus recorder and its upkeep task.
+/// Installs the process-wide Prometheus recorder (its upkeep is a task).
 fn install_metrics() -> anyhow::Result<PrometheusHandle> {
-    let handle = PrometheusBuilder::new()
+    PrometheusBuilder::new()
         .install_recorder()
-        .context("cannot install the metrics recorder")?;
-    let upkeep = handle.clone();
-    tokio::spawn(async move {
-        let mut every = tokio::time::interval(Duration::from_secs(5));
-        loop {
-            every.tick().await;
-            upkeep.run_upkeep();
-        }
-    });
-    Ok(handle)
+        .context("cannot install the metrics recorder")
 }

@@ -22,7 +22,49 @@ pub async fn status(configuration: &Configuration) -> anyhow::Result<()> {
         reports.push(admin.report(partition).await?);
     }
     print!("{}", table(&reports, now_ms()));
+    let models: u64 = reports.iter().map(|r| r.models).sum();
+    println!("models: {models} in all");
+    let mut connection = redis.connection()?;
+    let memory = platform::memory::read(&mut connection)
+        .await
+        .context("cannot read INFO memory")?;
+    print!("{}", memory_lines(&memory, redis.allow_eviction));
     Ok(())
+}
+
+/// One line per master: memory in use, the limit, the eviction policy and
+/// what it may do.
+fn memory_lines(nodes: &[platform::memory::NodeMemory], allow_eviction: bool) -> String {
+    let mut out = String::new();
+    for node in nodes {
+        let limit = if node.max_bytes == 0 {
+            "no maxmemory".to_owned()
+        } else {
+            format!("maxmemory {} MB", node.max_bytes / (1 << 20))
+        };
+        let check = platform::memory::check_policies(std::slice::from_ref(node), allow_eviction);
+        let verdict = check
+            .refusal
+            .or_else(|| check.warnings.into_iter().next())
+            .unwrap_or_else(|| "ok".to_owned());
+        let _ = writeln!(
+            out,
+            "redis{}: {} MB used, {limit}, maxmemory-policy {}{}: {verdict}",
+            if node.node.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", node.node)
+            },
+            node.used_bytes / (1 << 20),
+            node.policy,
+            if node.is_full() {
+                ", FULL (writes refused)"
+            } else {
+                ""
+            },
+        );
+    }
+    out
 }
 
 /// Rebuilds every partition's models from its log, with a progress bar.
@@ -38,17 +80,19 @@ pub async fn rebuild_all(configuration: &Configuration) -> anyhow::Result<()> {
         connection,
         redis.keys.clone(),
         applier,
-        configuration.defaults.definition(),
+        configuration
+            .defaults
+            .definitions()
+            .map_err(anyhow::Error::msg)?,
         configuration.dead_maxlen,
     )
     .with_replicas_ack(redis.replicas_ack, redis.replicas_timeout());
     let readers = RedisLogReaders::new(
         redis.clone(),
         ReadSettings {
-            batch_size: configuration.batch_size as usize,
             block: std::time::Duration::from_millis(100),
             coalesce: std::time::Duration::ZERO,
-            raw: configuration.read_decoder == crate::configuration::ReadDecoder::Raw,
+            ..crate::startup::read_settings(configuration)
         },
     );
     for partition in 0..redis.keys.partition_count() {

@@ -39,9 +39,14 @@ pub struct Configuration {
     #[arg(long, env = "DEAD_MAXLEN", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub dead_maxlen: u64,
 
-    /// Most log entries read and applied in one batch.
+    /// Most log entries read and applied in one batch at the end of the log.
     #[arg(long, env = "BATCH_SIZE", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     pub batch_size: u64,
+
+    /// Most log entries in one batch while the log is behind: each full
+    /// read doubles the next one's size, up to this (at least BATCH_SIZE).
+    #[arg(long, env = "BATCH_MAX", default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub batch_max: u64,
 
     /// Longest wait for new entries in one read, in milliseconds (also bounds shutdown time).
     #[arg(long = "block-ms", env = "BLOCK_MS", default_value = "1000", value_parser = positive_millis)]

@@ -11,11 +11,11 @@ use crate::infrastructure::plot::PngDirectory;
 use crate::infrastructure::redis::{
     ReadSettings, RedisChannel, RedisIngressLog, RedisLeases, RedisLogReaders, RedisPartitionStore,
 };
-use crate::supervisor::{Stage, Task, supervise};
 use anyhow::Context;
-use domain::{Counts, ModelDefinition};
+use domain::DefaultDefinitions;
 use platform::RedisConnection;
 use platform::RedisSettings;
+use platform::supervisor::{Stage, Task, supervise};
 use std::future::Future;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -27,7 +27,7 @@ pub struct Application {
     shared: RedisConnection,
     instance: String,
     assignment: Assignment,
-    defaults: ModelDefinition,
+    defaults: DefaultDefinitions,
     graphs: Arc<PngDirectory>,
 }
 
@@ -38,13 +38,10 @@ impl Application {
     /// The first bad setting, named.
     pub fn build(configuration: Configuration) -> anyhow::Result<Self> {
         let redis = configuration.redis.settings()?;
-        let defaults = configuration.defaults.definition();
-        defaults.summary(Counts::ZERO).with_context(|| {
-            format!(
-                "PRIOR {} has no mass on a grid of {} points",
-                defaults.prior, defaults.grid
-            )
-        })?;
+        let defaults = configuration
+            .defaults
+            .definitions()
+            .map_err(anyhow::Error::msg)?;
         let assignment = match configuration
             .static_partitions()
             .map_err(anyhow::Error::msg)?
@@ -130,25 +127,28 @@ impl Application {
             Stage {
                 stop: work.clone(),
                 tasks: vec![
-                    Task::spawn(
+                    Task::new(
                         "consumer",
                         consume(ownership, assignment, fault, work.clone()),
                     ),
-                    Task::spawn("pubsub-ingress", run_ok(ingress.run(work.clone()))),
+                    Task::new("pubsub-ingress", run_ok(ingress.run(work.clone()))),
                 ],
             },
             Stage {
                 stop: drawing.clone(),
-                tasks: vec![Task::spawn("renderer", run_ok(render.run(drawing)))],
+                tasks: vec![Task::new("renderer", run_ok(render.run(drawing)))],
             },
         ];
         metrics::gauge!("bayes_ready").set(1.0);
-        let result = supervise(stages, shutdown).await;
+        let unready = |_: &str| metrics::gauge!("bayes_ready").set(0.0);
+        let result = supervise(stages, shutdown, unready).await;
         tracing::info!("bayes stopped");
         result
     }
 
-    /// `false` if shutdown came while Redis was away.
+    /// Checks the partition count and the eviction policy (an `allkeys-*`
+    /// policy without ALLOW_EVICTION stops the start); `false` if shutdown
+    /// came while Redis was away.
     async fn check_partition_count(
         &self,
         shutdown: &mut (impl Future<Output = ()> + Unpin),
@@ -158,11 +158,19 @@ impl Application {
         loop {
             let mut connection = self.shared.clone();
             match platform::partition_count::ensure(&mut connection, &self.redis.keys).await {
-                Ok(()) => return Ok(true),
+                Ok(()) => {}
                 Err(platform::partition_count::PartitionCountError::Redis(error)) => {
                     tracing::warn!(%error, "cannot reach Redis to check the partition count; retrying");
                 }
                 Err(mismatch) => return Err(mismatch.into()),
+            }
+            let allow = self.redis.allow_eviction;
+            match platform::memory::ensure_policy(&mut connection, allow).await {
+                Ok(()) => return Ok(true),
+                Err(platform::memory::PolicyError::Redis(error)) => {
+                    tracing::warn!(%error, "cannot reach Redis to check its eviction policy; retrying");
+                }
+                Err(refused) => return Err(refused.into()),
             }
             tokio::select! {
                 () = &mut *shutdown => return Ok(false),
@@ -174,12 +182,7 @@ impl Application {
     fn readers(&self) -> Arc<RedisLogReaders> {
         Arc::new(RedisLogReaders::new(
             self.redis.clone(),
-            ReadSettings {
-                batch_size: self.configuration.batch_size as usize,
-                block: self.configuration.block,
-                coalesce: self.configuration.read_coalesce,
-                raw: self.configuration.read_decoder == crate::configuration::ReadDecoder::Raw,
-            },
+            read_settings(&self.configuration),
         ))
     }
 
@@ -228,11 +231,14 @@ impl Application {
             partitions = c.redis.partitions,
             assignment = ?self.assignment,
             channel = %c.redis_channel,
-            prior = %self.defaults.prior,
-            grid_points = self.defaults.grid.points(),
+            prior = %self.defaults.default_model.prior,
+            grid_points = self.defaults.default_model.grid.points(),
+            model_prior = %self.defaults.named.prior,
+            model_grid_points = self.defaults.named.grid.points(),
             graphs_dir = %c.graphs_dir.display(),
             instance = %self.instance,
             batch_size = c.batch_size,
+            batch_max = c.batch_max,
             metrics_addr = %c.metrics_addr,
             "bayes starting"
         );
@@ -257,4 +263,15 @@ async fn consume(
 async fn run_ok(task: impl Future<Output = ()>) -> anyhow::Result<()> {
     task.await;
     Ok(())
+}
+
+/// How the consumers read, from the configuration (`bayes rebuild` reads the same way).
+pub(crate) fn read_settings(configuration: &Configuration) -> ReadSettings {
+    ReadSettings {
+        batch_size: configuration.batch_size as usize,
+        batch_max: configuration.batch_max as usize,
+        block: configuration.block,
+        coalesce: configuration.read_coalesce,
+        raw: configuration.read_decoder == crate::configuration::ReadDecoder::Raw,
+    }
 }

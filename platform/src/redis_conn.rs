@@ -36,6 +36,11 @@ pub struct RedisArgs {
     #[arg(long, env = "REPLICAS_ACK", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=16))]
     pub replicas_ack: u32,
 
+    /// Run on a Redis whose maxmemory-policy may evict any key (`allkeys-*`),
+    /// which could drop counts, cursors and the log when it fills (logged as a warning).
+    #[arg(long, env = "ALLOW_EVICTION", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_eviction: bool,
+
     /// Partitions of the event log (fixed per deployment; recorded in Redis at the first start).
     #[arg(long, env = "PARTITIONS", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
     pub partitions: u32,
@@ -65,6 +70,8 @@ pub struct RedisSettings {
     pub masked_url: String,
     /// Replicas that must confirm a write (`WAIT`); 0: none.
     pub replicas_ack: u32,
+    /// Run on an `allkeys-*` eviction policy all the same.
+    pub allow_eviction: bool,
 }
 
 /// Why Redis settings are refused.
@@ -162,6 +169,7 @@ impl RedisArgs {
             timeout: self.redis_timeout,
             masked_url,
             replicas_ack: self.replicas_ack,
+            allow_eviction: self.allow_eviction,
         })
     }
 }
@@ -247,34 +255,6 @@ pub fn mask_password(text: &str) -> String {
     }
 }
 
-/// Whether a Redis error means "Redis is away or slow" (retry later, 503)
-/// rather than "Redis refused this" (a bug or a foreign write).
-#[must_use]
-pub fn is_unavailable(error: &redis::RedisError) -> bool {
-    // Refused credentials, a server still loading its AOF after a restart,
-    // a replica cut off from its primary, or a cluster failing over (slots
-    // unserved, moving, or a node turned replica): Redis cannot serve us now.
-    const NOT_SERVING: [&str; 9] = [
-        "NOAUTH",
-        "WRONGPASS",
-        "LOADING",
-        "MASTERDOWN",
-        "BUSY",
-        "CLUSTERDOWN",
-        "TRYAGAIN",
-        "READONLY",
-        "MOVED",
-    ];
-    error.kind() == redis::ErrorKind::AuthenticationFailed
-        || error.kind() == redis::ErrorKind::ClusterConnectionNotFound
-        || error.code().is_some_and(|code| NOT_SERVING.contains(&code))
-        || error.is_io_error()
-        || error.is_timeout()
-        || error.is_connection_dropped()
-        || error.is_connection_refusal()
-        || error.is_unrecoverable_error()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,6 +265,7 @@ mod tests {
             redis_url: url.to_owned(),
             redis_cluster: false,
             replicas_ack: 0,
+            allow_eviction: false,
             key_prefix: prefix.to_owned(),
             redis_timeout: Duration::from_millis(100),
             partitions,

@@ -2,8 +2,9 @@
 //! Definitions and deletions are log events, applied by bayes in log order,
 //! so a replay of the log rebuilds the same models.
 
-use super::{EventId, EventLog, ModelStore, PortError, QueryError};
-use domain::{Counts, ModelDefinition, ModelName, ModelState, ModelSummary};
+use super::model_limit::{LimitError, LimitReached, ModelLimit};
+use super::{EventId, EventLog, ModelStore, PortError, PosteriorCurve, QueryError};
+use domain::{Counts, DefaultDefinitions, ModelDefinition, ModelName, ModelState, ModelSummary};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -33,28 +34,13 @@ pub struct ListedModel {
     pub mean: f64,
 }
 
-/// A model's prior and posterior on its grid, for drawing.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct PosteriorCurve {
-    /// The model's name.
-    pub name: String,
-    /// The grid points, from 0 to 1.
-    pub p: Vec<f64>,
-    /// The prior's mass at each point (sums to 1).
-    pub prior: Vec<f64>,
-    /// The posterior's mass at each point (sums to 1).
-    pub posterior: Vec<f64>,
-    /// The posterior's 89% percentile interval, `[lo, hi]`.
-    #[schema(value_type = [f64; 2])]
-    pub pi_89: domain::Interval,
-}
-
 /// The named-models use case.
 #[derive(Clone)]
 pub struct Catalog {
     store: Arc<dyn ModelStore>,
     log: Arc<dyn EventLog>,
-    defaults: ModelDefinition,
+    defaults: DefaultDefinitions,
+    limit: Option<Arc<ModelLimit>>,
 }
 
 /// Why a definition was refused. Nothing was stored.
@@ -68,9 +54,21 @@ pub enum DefineError {
         /// The grid size.
         points: usize,
     },
+    /// It would create a model past `MAX_MODELS`.
+    #[error(transparent)]
+    ModelLimit(#[from] LimitReached),
     /// The log could not store it.
     #[error(transparent)]
     Log(#[from] PortError),
+}
+
+impl From<LimitError> for DefineError {
+    fn from(error: LimitError) -> Self {
+        match error {
+            LimitError::Reached(reached) => Self::ModelLimit(reached),
+            LimitError::Store(port) => Self::Log(port),
+        }
+    }
 }
 
 impl Catalog {
@@ -79,19 +77,29 @@ impl Catalog {
     pub fn new(
         store: Arc<dyn ModelStore>,
         log: Arc<dyn EventLog>,
-        defaults: ModelDefinition,
+        defaults: DefaultDefinitions,
     ) -> Self {
         Self {
             store,
             log,
             defaults,
+            limit: None,
         }
     }
 
-    /// The definition a model gets when none is given.
+    /// The same, refusing definitions that would create a model past `limit`.
     #[must_use]
-    pub fn defaults(&self) -> ModelDefinition {
-        self.defaults
+    pub fn with_limit(self, limit: Arc<ModelLimit>) -> Self {
+        Self {
+            limit: Some(limit),
+            ..self
+        }
+    }
+
+    /// The definition `model` gets when none is given.
+    #[must_use]
+    pub fn defaults(&self, model: &ModelName) -> ModelDefinition {
+        self.defaults.of(model)
     }
 
     /// How many models exist.
@@ -109,7 +117,10 @@ impl Catalog {
             .load(model)
             .await?
             .ok_or_else(|| QueryError::Unknown(model.to_string()))?;
-        Ok((state.counts, state.definition.unwrap_or(self.defaults)))
+        Ok((
+            state.counts,
+            state.definition.unwrap_or(self.defaults.of(model)),
+        ))
     }
 
     /// `model`'s summary.
@@ -127,25 +138,23 @@ impl Catalog {
         })
     }
 
-    /// `model`'s prior and posterior mass on its grid.
+    /// `model`'s prior and posterior mass on its grid; with `most`, in at
+    /// most that many points where the posterior's mass is.
     ///
     /// # Errors
     /// [`QueryError::Unknown`] for a model that does not exist.
-    pub async fn posterior(&self, model: &ModelName) -> Result<PosteriorCurve, QueryError> {
+    pub async fn posterior(
+        &self,
+        model: &ModelName,
+        most: Option<usize>,
+    ) -> Result<PosteriorCurve, QueryError> {
         let (counts, definition) = self.existing(model).await?;
         let name = model.to_string();
         let curve = tokio::task::spawn_blocking(move || {
             let (grid, prior) = (definition.grid, definition.prior);
             let posterior = domain::Posterior::new(grid, prior, counts)?;
-            Ok::<_, QueryError>(PosteriorCurve {
-                name,
-                p: grid.iter().collect(),
-                prior: domain::Posterior::new(grid, prior, Counts::ZERO)?
-                    .probabilities()
-                    .to_vec(),
-                pi_89: posterior.percentile_interval(domain::CREDIBLE_MASS)?,
-                posterior: posterior.probabilities().to_vec(),
-            })
+            let alone = domain::Posterior::new(grid, prior, Counts::ZERO)?;
+            Ok::<_, QueryError>(PosteriorCurve::new(name, &alone, &posterior, most)?)
         });
         curve
             .await
@@ -192,6 +201,9 @@ impl Catalog {
                 points: definition.grid.points(),
             });
         }
+        if let Some(limit) = &self.limit {
+            limit.admit(model).await?;
+        }
         Ok(self.log.define(model, definition).await?)
     }
 
@@ -210,9 +222,9 @@ impl Catalog {
 fn listed(
     name: ModelName,
     state: ModelState,
-    defaults: ModelDefinition,
+    defaults: DefaultDefinitions,
 ) -> Result<ListedModel, QueryError> {
-    let definition = state.definition.unwrap_or(defaults);
+    let definition = state.definition.unwrap_or(defaults.of(&name));
     let posterior = domain::Posterior::new(definition.grid, definition.prior, state.counts)?;
     Ok(ListedModel {
         name: name.to_string(),

@@ -1,5 +1,6 @@
 //! Recording observations: validate with the domain, append to the log.
 
+use super::model_limit::{LimitError, LimitReached, ModelLimit};
 use super::{Appended, EventLog, Guard, IdempotencyKey, PortError};
 use domain::{ModelName, Observation, ObservationError};
 use std::sync::Arc;
@@ -12,6 +13,7 @@ pub const MAX_BATCH: usize = 10_000;
 pub struct Ingest {
     log: Arc<dyn EventLog>,
     max_batch: usize,
+    limit: Option<Arc<ModelLimit>>,
 }
 
 /// Why an observation was not recorded. Nothing is stored in either case.
@@ -39,26 +41,58 @@ pub enum IngestError {
         /// The size given.
         given: usize,
     },
+    /// It would create a model past `MAX_MODELS`.
+    #[error(transparent)]
+    ModelLimit(#[from] LimitReached),
     /// The log could not store it.
     #[error(transparent)]
     Log(#[from] PortError),
 }
 
+impl From<LimitError> for IngestError {
+    fn from(error: LimitError) -> Self {
+        match error {
+            LimitError::Reached(reached) => Self::ModelLimit(reached),
+            LimitError::Store(port) => Self::Log(port),
+        }
+    }
+}
+
 impl Ingest {
     /// Ingest into `log`, with batches of at most `max_batch` trials.
     pub fn new(log: Arc<dyn EventLog>, max_batch: usize) -> Self {
-        Self { log, max_batch }
+        Self {
+            log,
+            max_batch,
+            limit: None,
+        }
     }
 
-    /// Records one trial given as text (`w` or `l`).
+    /// The same, refusing observations that would create a model past `limit`.
+    #[must_use]
+    pub fn with_limit(self, limit: Arc<ModelLimit>) -> Self {
+        Self {
+            limit: Some(limit),
+            ..self
+        }
+    }
+
+    /// Records one trial of the model `default` given as text (`w` or `l`),
+    /// under an Idempotency-Key if given.
     ///
     /// # Errors
     /// [`IngestError::Invalid`] for anything else; [`IngestError::Log`] if it was not stored.
-    pub async fn record(&self, trial: &str) -> Result<(Observation, Appended), IngestError> {
+    pub async fn record(
+        &self,
+        trial: &str,
+        key: Option<IdempotencyKey>,
+    ) -> Result<(Observation, Appended), IngestError> {
         let observation = Observation::parse(trial)?;
+        let observations = [observation];
+        let guard = key.map(|key| Guard::new(key, &observations));
         let appended = self
             .log
-            .append(&ModelName::default_model(), &[observation], None)
+            .append(&ModelName::default_model(), &observations, guard.as_ref())
             .await?;
         Ok((observation, appended))
     }
@@ -117,6 +151,9 @@ impl Ingest {
         key: Option<IdempotencyKey>,
     ) -> Result<(usize, Appended), IngestError> {
         self.check_size(observations.len())?;
+        if let Some(limit) = &self.limit {
+            limit.admit(model).await?;
+        }
         let guard = key.map(|key| Guard::new(key, observations));
         let appended = self.log.append(model, observations, guard.as_ref()).await?;
         Ok((observations.len(), appended))
@@ -162,7 +199,7 @@ mod tests {
     #[tokio::test]
     async fn a_valid_trial_is_appended_to_default() {
         let log = Arc::new(MemoryModels::new());
-        let (observation, _) = ingest(&log).record("w").await.unwrap();
+        let (observation, _) = ingest(&log).record("w", None).await.unwrap();
         assert_eq!(observation, Observation::Win);
         assert_eq!(counts(&log, "default"), Some((1, 1)));
     }
@@ -171,7 +208,7 @@ mod tests {
     async fn unknown_trial_is_rejected_and_not_counted() {
         let log = Arc::new(MemoryModels::new());
         for bad in ["x", "W", "ww", "", "\0"] {
-            let error = ingest(&log).record(bad).await.unwrap_err();
+            let error = ingest(&log).record(bad, None).await.unwrap_err();
             assert!(matches!(error, IngestError::Invalid(_)), "{bad:?}: {error}");
         }
         assert_eq!(log.observations(), 0);
@@ -271,7 +308,7 @@ mod tests {
     async fn an_unavailable_log_is_reported() {
         let log = Arc::new(MemoryModels::new());
         log.set_up(false);
-        let error = ingest(&log).record("w").await.unwrap_err();
+        let error = ingest(&log).record("w", None).await.unwrap_err();
         assert!(matches!(error, IngestError::Log(PortError::Unavailable(_))));
     }
 }

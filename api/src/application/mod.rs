@@ -2,19 +2,26 @@
 
 pub mod access;
 pub mod catalog;
+pub mod curve;
 pub mod decide;
 pub mod idempotency;
 pub mod ingest;
 pub mod memory;
+pub mod model_limit;
 pub mod ports;
 pub mod query;
+pub mod verdict;
 
 pub use access::{Denied, Scope, Tokens, TokensError};
-pub use catalog::{Catalog, DefineError, ListedModel, NamedSummary, PosteriorCurve};
-pub use decide::{Compared, DecideError, Decisions, Verdict};
+pub use catalog::{Catalog, DefineError, ListedModel, NamedSummary};
+pub use curve::PosteriorCurve;
+pub use decide::{Choice, DecideError, Decisions, ModelWarning};
 pub use idempotency::{BadKey, Guard, IdempotencyKey};
 pub use ingest::{Ingest, IngestError};
+pub use model_limit::ModelLimit;
 pub use ports::{
-    Appended, ClusterHealth, EventId, EventLog, ModelStore, PortError, Readiness, StoreHealth,
+    Appended, ClusterHealth, EventId, EventLog, MemoryHealth, ModelStore, PortError, Readiness,
+    StoreHealth,
 };
 pub use query::{ModelQuery, QueryError};
+pub use verdict::{Compared, Outcome, Verdict};

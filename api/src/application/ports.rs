@@ -10,12 +10,28 @@ use serde::Serialize;
 #[serde(transparent)]
 pub struct EventId(pub String);
 
-/// Why a port could not do its work.
+/// Why a port could not do its work. Each variant says whether a write
+/// was stored: no (`Unavailable`, `OutOfMemory`, `Overloaded`, `KeyReused`),
+/// yes but not confirmed (`Unconfirmed`), or unknown (`Unknown`).
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum PortError {
-    /// The store is unreachable or did not answer in time; retrying later may work.
+    /// The store is unreachable or refused the command; nothing was
+    /// stored, and retrying later may work.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// The store is full (Redis at `maxmemory` under `noeviction`); nothing
+    /// was stored, and retrying once memory is freed works.
+    #[error("store out of memory: {0}")]
+    OutOfMemory(String),
+    /// The write was stored on the primary, but fewer replicas than asked
+    /// for confirmed it in time (`REPLICAS_ACK`): it may yet be lost in a
+    /// failover, and a retry without an Idempotency-Key counts it twice.
+    #[error("stored, not confirmed: {0}")]
+    Unconfirmed(String),
+    /// The write was sent and no answer came (a dropped connection, a
+    /// timeout): it may or may not be stored.
+    #[error("outcome unknown: {0}")]
+    Unknown(String),
     /// The store answered, but with something we cannot use.
     #[error("store failed: {0}")]
     Failed(String),
@@ -100,6 +116,25 @@ pub struct StoreHealth {
     /// On a Redis Cluster, its state as `CLUSTER INFO` reports it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cluster: Option<ClusterHealth>,
+    /// Each master's memory and eviction policy.
+    pub memory: Vec<MemoryHealth>,
+    /// What an operator should know (an eviction policy that may drop keys with a TTL).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+/// A Redis master's memory, from `INFO memory`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MemoryHealth {
+    /// `host:port` on a cluster; empty on one endpoint.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub node: String,
+    /// Bytes in use.
+    pub used_bytes: u64,
+    /// `maxmemory`; 0: no limit.
+    pub max_bytes: u64,
+    /// `maxmemory-policy`.
+    pub policy: String,
 }
 
 /// A Redis Cluster's state, from `CLUSTER INFO`.

@@ -7,7 +7,7 @@ use api::application::{Catalog, Decisions, Ingest, ModelQuery, Tokens};
 use api::infrastructure::http::{AppState, app};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use domain::ModelDefinition;
+use domain::DefaultDefinitions;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use serde_json::Value;
 use std::sync::Arc;
@@ -30,7 +30,7 @@ fn bounded_router(up: bool, full: bool, max_batch: usize) -> (axum::Router, Arc<
     let memory = Arc::new(MemoryModels::new());
     memory.set_up(up);
     memory.set_full(full);
-    let defaults = ModelDefinition::default();
+    let defaults = DefaultDefinitions::default();
     let state = AppState {
         ingest: Ingest::new(memory.clone(), max_batch),
         query: ModelQuery::new(memory.clone(), defaults),

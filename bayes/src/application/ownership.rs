@@ -6,7 +6,7 @@
 //! optimisation, not the guarantee: the cursor compare-and-set fences a
 //! stale owner. Static: a fixed list, no leases (an operator's choice).
 
-use super::retry::Backoff;
+use super::retry::{Backoff, Episode};
 use super::{Leases, WorkerStop, Workers};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -119,6 +119,7 @@ impl Ownership {
         let mut tick = tokio::time::interval(renew_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut backoff = Backoff::new(renew_every / 4, renew_every);
+        let mut failing = Episode::default();
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => return Ok(()),
@@ -126,9 +127,12 @@ impl Ownership {
             }
             self.restart_fenced(false).await?;
             match self.rebalance().await {
-                Ok(()) => backoff.reset(),
+                Ok(()) => {
+                    failing.recovered("cannot renew partition leases", None);
+                    backoff.reset();
+                }
                 Err(error) => {
-                    tracing::warn!(%error, "cannot renew partition leases; retrying");
+                    failing.failed("cannot renew partition leases", None, &error);
                     backoff.wait(shutdown).await;
                 }
             }

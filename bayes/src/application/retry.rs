@@ -43,3 +43,67 @@ impl Default for Backoff {
         Self::new(Duration::from_millis(50), Duration::from_secs(2))
     }
 }
+
+/// A run of failures of one operation, logged once: the first failure as
+/// a warning, the rest at debug level, and the recovery with how many
+/// attempts failed and for how long. An outage (Redis away or out of
+/// memory for minutes) then costs two log lines, not one per attempt.
+#[derive(Debug, Default)]
+pub struct Episode {
+    failures: u64,
+    since: Option<std::time::Instant>,
+}
+
+impl Episode {
+    /// Records a failure of `what` (on `partition`, if any); logs the first.
+    pub fn failed(&mut self, what: &str, partition: Option<u32>, error: &dyn std::fmt::Display) {
+        self.failures += 1;
+        if self.failures == 1 {
+            self.since = Some(std::time::Instant::now());
+            tracing::warn!(%error, ?partition, "{what}; retrying (logged again when it recovers)");
+        } else {
+            tracing::debug!(%error, ?partition, failures = self.failures, "{what}; retrying");
+        }
+    }
+
+    /// Records a success; logs the end of an episode of failures.
+    pub fn recovered(&mut self, what: &str, partition: Option<u32>) {
+        if self.failures == 0 {
+            return;
+        }
+        let seconds = self
+            .since
+            .map_or(0.0, |since| since.elapsed().as_secs_f64());
+        tracing::info!(
+            ?partition,
+            failures = self.failures,
+            seconds,
+            "{what}: recovered"
+        );
+        self.failures = 0;
+        self.since = None;
+    }
+
+    /// Failures since the last success.
+    #[must_use]
+    pub fn failures(&self) -> u64 {
+        self.failures
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_episode_counts_failures_until_it_recovers() {
+        let mut episode = Episode::default();
+        episode.recovered("nothing", None);
+        assert_eq!(episode.failures(), 0);
+        episode.failed("cannot apply", Some(1), &"OOM");
+        episode.failed("cannot apply", Some(1), &"OOM");
+        assert_eq!(episode.failures(), 2);
+        episode.recovered("cannot apply", Some(1));
+        assert_eq!(episode.failures(), 0);
+    }
+}

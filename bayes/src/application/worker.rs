@@ -9,7 +9,7 @@
 //! The compare-and-set is the fence: a stale owner's apply changes nothing,
 //! and this worker stops when it sees one, so the ownership loop can decide.
 
-use super::retry::Backoff;
+use super::retry::{Backoff, Episode};
 use super::{Applied, Batch, LogReaders, ModelChange, ModelObserver, Op, PartitionStore};
 use std::sync::Arc;
 use tokio::task::JoinHandle;
@@ -71,6 +71,7 @@ impl Workers {
         };
         tracing::info!(partition, cursor = %position, "consuming partition");
         let mut backoff = Backoff::default();
+        let mut failing = Episode::default();
         let mut applying: Option<JoinHandle<Option<Applied>>> = None;
         let outcome = loop {
             if stop.is_cancelled() {
@@ -81,13 +82,14 @@ impl Workers {
                 Ok(read) => read,
                 Err(error) => {
                     metrics::counter!("bayes_redis_errors_total", "op" => "read").increment(1);
-                    tracing::warn!(%error, partition, "cannot read the log; retrying");
+                    failing.failed("cannot read the log", Some(partition), &error);
                     if !backoff.wait(&stop).await {
                         break WorkerStop::Stopped;
                     }
                     continue;
                 }
             };
+            failing.recovered("cannot read the log", Some(partition));
             backoff.reset();
             if let Some(stopped) = finish(applying.take(), partition).await {
                 break stopped;
@@ -109,11 +111,15 @@ impl Workers {
     /// The partition's committed cursor, retrying while the store is away.
     async fn open(&self, partition: u32, stop: &CancellationToken) -> Option<String> {
         let mut backoff = Backoff::default();
+        let mut failing = Episode::default();
         loop {
             match self.store.open(partition).await {
-                Ok(cursor) => return Some(cursor),
+                Ok(cursor) => {
+                    failing.recovered("cannot open the partition", Some(partition));
+                    return Some(cursor);
+                }
                 Err(error) => {
-                    tracing::warn!(%error, partition, "cannot open the partition; retrying");
+                    failing.failed("cannot open the partition", Some(partition), &error);
                     if !backoff.wait(stop).await {
                         return None;
                     }
@@ -129,15 +135,17 @@ impl Workers {
             tracing::warn!(partition, id = %dead.id, reason = %dead.reason, "entry is not an event; dead-lettered");
         }
         let mut backoff = Backoff::default();
+        let mut failing = Episode::default();
         loop {
             match self.store.apply(partition, &batch).await {
                 Ok(applied) => {
+                    failing.recovered("cannot apply a batch", Some(partition));
                     self.record(partition, &batch, &applied);
                     return Some(applied);
                 }
                 Err(error) => {
                     metrics::counter!("bayes_redis_errors_total", "op" => "apply").increment(1);
-                    tracing::warn!(%error, partition, entries = batch.entries, "cannot apply batch; retrying");
+                    failing.failed("cannot apply a batch", Some(partition), &error);
                     if !backoff.wait(&stop).await {
                         tracing::warn!(
                             partition,

@@ -2,14 +2,13 @@
 //! token (or the dashboard's session cookie) checked against it, and the
 //! 401/403 answers. With no tokens configured every request passes.
 
+use super::ApiError;
 use super::routes::Shared;
 use crate::application::{Denied, Scope};
-use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 /// The dashboard's session cookie: it holds a token, is `HttpOnly` (no
 /// script reads it) and `SameSite=Strict`, and grants `read` only, whatever
@@ -104,18 +103,17 @@ pub(super) fn refuse(denied: Denied) -> Response {
             } else {
                 "unknown token"
             };
-            (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, challenge)],
-                Json(json!({ "error": error })),
-            )
+            let mut response = ApiError::Unauthenticated(error.to_owned()).into_response();
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+            response
+        }
+        Denied::Scope(scope) => {
+            ApiError::Forbidden(format!("this needs a token with the {scope} scope"))
                 .into_response()
         }
-        Denied::Scope(scope) => (
-            StatusCode::FORBIDDEN,
-            Json(json!({ "error": format!("this needs a token with the {scope} scope") })),
-        )
-            .into_response(),
     }
 }
 

@@ -1,13 +1,55 @@
-//! `ApiError`: every failure a handler can return, and the status it maps to.
-//! Clients get a plain JSON message; 5xx causes are logged, not shown.
+//! `ApiError`: every failure a handler can return, the status it maps to,
+//! and [`ErrorBody`], the one JSON shape every error answer has. Clients
+//! get a plain message; 5xx causes are logged, not shown. Every answer to
+//! a failed write says whether anything was stored.
 
 use crate::application::{DecideError, DefineError, IngestError, PortError, QueryError};
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use domain::DecisionError;
 use domain::Observation;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// A JSON error, as every failure is answered.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// What went wrong.
+    pub error: String,
+    /// The accepted trials, on a bad trial.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub accepted: Option<[&'static str; 2]>,
+    /// On a 5xx: whether the request's writes were stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub stored: Option<Stored>,
+}
+
+/// What a failed request left in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Stored {
+    /// Nothing: retrying is safe, with or without an Idempotency-Key.
+    No,
+    /// Stored on the primary, not confirmed by `REPLICAS_ACK` replicas:
+    /// retry only under the same Idempotency-Key (a blind retry may count twice).
+    Unconfirmed,
+    /// Perhaps: the connection failed after the write was sent. Retry only
+    /// under the same Idempotency-Key (a blind retry may count twice).
+    Unknown,
+}
+
+impl ErrorBody {
+    fn new(error: impl Into<String>) -> Self {
+        Self {
+            error: error.into(),
+            accepted: None,
+            stored: None,
+        }
+    }
+}
 
 /// An error answer.
 #[derive(Debug, thiserror::Error)]
@@ -24,9 +66,31 @@ pub enum ApiError {
     /// No such route or file.
     #[error("{0}")]
     NotFound(String),
-    /// Redis is away; nothing was stored.
+    /// The request would create a model past `MAX_MODELS`; nothing was stored.
+    #[error("{0}")]
+    ModelLimit(String),
+    /// No bearer token, or an unknown one.
+    #[error("{0}")]
+    Unauthenticated(String),
+    /// A known token without the route's scope.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Redis is away or refused the command; nothing was stored.
     #[error("Redis is unavailable: {0}")]
     Unavailable(String),
+    /// Redis is full (`maxmemory`); nothing was stored.
+    #[error("Redis is out of memory: {0}")]
+    OutOfMemory(String),
+    /// Stored on the primary, not confirmed by the replicas asked for.
+    #[error("stored, not confirmed: {0}")]
+    Unconfirmed(String),
+    /// The write was sent and no answer came: perhaps stored.
+    #[error("outcome unknown: {0}")]
+    Unknown(String),
+    /// The request took longer than `REQUEST_TIMEOUT_MS`: a write in it
+    /// may or may not be stored.
+    #[error("the request timed out")]
+    TimedOut,
     /// An Idempotency-Key reused for other observations; nothing was stored.
     #[error("{0}")]
     KeyReused(String),
@@ -46,6 +110,7 @@ impl From<IngestError> for ApiError {
             }
             IngestError::EmptyBatch => Self::BadRequest(error.to_string()),
             IngestError::BatchTooLarge { .. } => Self::TooLarge(error.to_string()),
+            IngestError::ModelLimit(_) => Self::ModelLimit(error.to_string()),
             IngestError::Log(port) => port.into(),
         }
     }
@@ -65,6 +130,7 @@ impl From<DefineError> for ApiError {
     fn from(error: DefineError) -> Self {
         match error {
             DefineError::NoMass { .. } => Self::BadRequest(error.to_string()),
+            DefineError::ModelLimit(_) => Self::ModelLimit(error.to_string()),
             DefineError::Log(port) => port.into(),
         }
     }
@@ -88,6 +154,9 @@ impl From<PortError> for ApiError {
     fn from(error: PortError) -> Self {
         match error {
             PortError::Unavailable(cause) => Self::Unavailable(cause),
+            PortError::OutOfMemory(cause) => Self::OutOfMemory(cause),
+            PortError::Unconfirmed(cause) => Self::Unconfirmed(cause),
+            PortError::Unknown(cause) => Self::Unknown(cause),
             PortError::Overloaded(cause) => Self::Overloaded(cause),
             PortError::KeyReused(_) => Self::KeyReused(error.to_string()),
             PortError::Failed(cause) => Self::Internal(cause),
@@ -95,55 +164,172 @@ impl From<PortError> for ApiError {
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let kind = match &self {
+impl ApiError {
+    /// The error's kind, as the `api_errors_total` metric labels it.
+    fn kind(&self) -> &'static str {
+        match self {
             Self::BadTrial(_) | Self::BadRequest(_) => "bad_request",
             Self::TooLarge(_) => "too_large",
             Self::NotFound(_) => "not_found",
+            Self::ModelLimit(_) => "model_limit",
+            Self::Unauthenticated(_) => "unauthenticated",
+            Self::Forbidden(_) => "forbidden",
             Self::Unavailable(_) => "unavailable",
+            Self::OutOfMemory(_) => "out_of_memory",
+            Self::Unconfirmed(_) => "unconfirmed",
+            Self::Unknown(_) => "unknown",
+            Self::TimedOut => "timed_out",
             Self::Overloaded(_) => "overloaded",
             Self::KeyReused(_) => "key_reused",
             Self::Internal(_) => "internal",
+        }
+    }
+
+    /// The status and the body; causes of 5xx are logged here, not shown.
+    fn answer(self) -> (StatusCode, ErrorBody) {
+        let stored = |stored, message: &str| {
+            let mut body = ErrorBody::new(message);
+            body.stored = Some(stored);
+            body
         };
-        metrics::counter!("api_errors_total", "kind" => kind).increment(1);
-        let (status, body) = match &self {
-            Self::BadTrial(message) => (
-                StatusCode::BAD_REQUEST,
-                json!({ "error": message, "accepted": Observation::ACCEPTED }),
-            ),
-            Self::BadRequest(message) => (StatusCode::BAD_REQUEST, json!({ "error": message })),
-            Self::TooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, json!({ "error": message })),
-            Self::NotFound(message) => (StatusCode::NOT_FOUND, json!({ "error": message })),
-            Self::KeyReused(message) => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                json!({ "error": message }),
-            ),
+        match self {
+            Self::BadTrial(message) => {
+                let mut body = ErrorBody::new(message);
+                body.accepted = Some(Observation::ACCEPTED);
+                (StatusCode::BAD_REQUEST, body)
+            }
+            Self::BadRequest(message) => (StatusCode::BAD_REQUEST, ErrorBody::new(message)),
+            Self::TooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorBody::new(message)),
+            Self::NotFound(message) => (StatusCode::NOT_FOUND, ErrorBody::new(message)),
+            Self::ModelLimit(message) => (StatusCode::CONFLICT, ErrorBody::new(message)),
+            Self::Unauthenticated(message) => (StatusCode::UNAUTHORIZED, ErrorBody::new(message)),
+            Self::Forbidden(message) => (StatusCode::FORBIDDEN, ErrorBody::new(message)),
+            Self::KeyReused(message) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorBody::new(message)),
             Self::Unavailable(cause) => {
                 tracing::warn!(%cause, "Redis unavailable");
-                (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    json!({ "error": "Redis is unavailable; the request was not stored, or not confirmed stored: retry later (under the same Idempotency-Key a retry counts once)" }),
-                )
+                let message = "Redis is unavailable; nothing was stored: retry later";
+                (StatusCode::SERVICE_UNAVAILABLE, stored(Stored::No, message))
+            }
+            Self::OutOfMemory(cause) => {
+                tracing::warn!(%cause, "Redis is out of memory");
+                let message = "Redis is out of memory (maxmemory reached); nothing was stored: \
+                               retry once memory is freed";
+                (StatusCode::SERVICE_UNAVAILABLE, stored(Stored::No, message))
             }
             Self::Overloaded(cause) => {
                 tracing::debug!(%cause, "overloaded");
-                let body = json!({ "error": "too many requests are waiting to be written; nothing was stored, retry in a second" });
-                return (
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    [(axum::http::header::RETRY_AFTER, "1")],
-                    Json(body),
+                let message = "too many requests are waiting to be written; nothing was stored, \
+                               retry in a second";
+                (StatusCode::SERVICE_UNAVAILABLE, stored(Stored::No, message))
+            }
+            Self::Unconfirmed(cause) => {
+                tracing::warn!(%cause, "write not confirmed by the replicas");
+                let message = "stored, but not confirmed by the replicas asked for \
+                               (REPLICAS_ACK): a failover may yet lose it; retry only under the \
+                               same Idempotency-Key, or it may count twice";
+                (
+                    StatusCode::GATEWAY_TIMEOUT,
+                    stored(Stored::Unconfirmed, message),
                 )
-                    .into_response();
+            }
+            Self::Unknown(cause) => {
+                tracing::warn!(%cause, "write outcome unknown");
+                let message = "the connection to Redis failed after the write was sent: it may \
+                               or may not be stored; retry only under the same Idempotency-Key, \
+                               or it may count twice";
+                (
+                    StatusCode::GATEWAY_TIMEOUT,
+                    stored(Stored::Unknown, message),
+                )
+            }
+            Self::TimedOut => {
+                let message = "the request took longer than REQUEST_TIMEOUT_MS; a write in it may \
+                               or may not be stored: retry only under the same Idempotency-Key";
+                (
+                    StatusCode::GATEWAY_TIMEOUT,
+                    stored(Stored::Unknown, message),
+                )
             }
             Self::Internal(cause) => {
                 tracing::error!(%cause, "internal error");
                 (
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    json!({ "error": "internal error" }),
+                    ErrorBody::new("internal error"),
                 )
             }
-        };
-        (status, Json(body)).into_response()
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        metrics::counter!("api_errors_total", "kind" => self.kind()).increment(1);
+        let (status, body) = self.answer();
+        let mut response = (status, Json(body)).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            // Nothing was stored: a retry after a pause is safe.
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer_of(error: ApiError) -> (StatusCode, Option<String>, serde_json::Value) {
+        let response = error.into_response();
+        let status = response.status();
+        let retry = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        (status, retry, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn nothing_stored_is_503_with_retry_after() {
+        for error in [
+            ApiError::Unavailable("refused".into()),
+            ApiError::OutOfMemory("OOM".into()),
+            ApiError::Overloaded("full".into()),
+        ] {
+            let (status, retry, body) = answer_of(error).await;
+            assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(retry.as_deref(), Some("1"));
+            assert_eq!(body["stored"], "no");
+        }
+        let (_, _, body) = answer_of(ApiError::OutOfMemory("OOM".into())).await;
+        assert!(
+            body["error"].as_str().unwrap().contains("out of memory"),
+            "{body}"
+        );
+    }
+
+    #[tokio::test]
+    async fn perhaps_stored_is_504_without_retry_after() {
+        let (status, retry, body) = answer_of(ApiError::Unknown("reset".into())).await;
+        assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(retry, None);
+        assert_eq!(body["stored"], "unknown");
+        let (status, _, body) = answer_of(ApiError::Unconfirmed("0 of 1".into())).await;
+        assert_eq!(status, StatusCode::GATEWAY_TIMEOUT);
+        assert_eq!(body["stored"], "unconfirmed");
+    }
+
+    #[tokio::test]
+    async fn client_errors_carry_no_stored_field() {
+        let (status, _, body) = answer_of(ApiError::BadTrial("x".into())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body["accepted"], serde_json::json!(["w", "l"]));
+        assert!(body.get("stored").is_none());
+        let (status, _, _) = answer_of(ApiError::ModelLimit("full".into())).await;
+        assert_eq!(status, StatusCode::CONFLICT);
     }
 }

@@ -2,6 +2,7 @@
 //! error type that decides statuses.
 
 mod auth;
+mod curves;
 mod dashboard;
 mod decisions;
 mod error;
@@ -13,5 +14,5 @@ mod operations;
 mod routes;
 mod session;
 
-pub use error::ApiError;
-pub use routes::{AppState, ErrorBody, app};
+pub use error::{ApiError, ErrorBody, Stored};
+pub use routes::{AppState, app};

@@ -30,32 +30,48 @@ pub struct Accepted {
     get,
     path = "/update_model/{trial}",
     tag = "observations",
-    params(("trial" = inline(Trial), Path, description = "`w` (success) or `l` (failure), exactly")),
+    params(("trial" = inline(Trial), Path, description = "`w` (success) or `l` (failure), exactly"), IdempotencyHeader),
     responses(
-        (status = 202, description = "Stored in the event log", body = Accepted),
-        (status = 400, description = "Not `w` or `l`; nothing stored", body = ErrorBody),
-        (status = 503, description = "Redis unavailable, or too many requests waiting (with Retry-After); nothing stored", body = ErrorBody),
+        (status = 202, description = "Stored in the event log (or, for a retry under the same Idempotency-Key, the first answer)", body = Accepted),
+        (status = 400, description = "Not `w` or `l`, or a malformed Idempotency-Key; nothing stored", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for another observation; nothing stored", body = ErrorBody),
+        (status = 503, description = NOTHING_STORED, body = ErrorBody),
+        (status = 504, description = PERHAPS_STORED, body = ErrorBody),
     )
 )]
 pub(super) async fn record_one(
     State(state): State<Shared>,
     trial: Result<Path<String>, PathRejection>,
-) -> Result<(StatusCode, Json<Accepted>), ApiError> {
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let Path(trial) = trial
         .map_err(|e| ApiError::BadTrial(format!("{}; expected \"w\" or \"l\"", e.body_text())))?;
-    let (observation, appended) = state.ingest.record(&trial).await?;
-    metrics::counter!("api_observations_accepted_total", "trial" => observation.as_str())
-        .increment(1);
+    let key = idempotency_key(&headers)?;
+    let (observation, appended) = state.ingest.record(&trial, key).await?;
     tracing::debug!(id = %appended.id.0, index = appended.index, trial = %observation, "observation stored");
-    Ok((
+    let replayed = appended.replayed;
+    let answer = (
         StatusCode::ACCEPTED,
         Json(Accepted {
             id: appended.id,
             index: appended.index,
             trial: observation.as_str(),
         }),
-    ))
+    );
+    if replayed {
+        metrics::counter!("api_idempotent_replays_total").increment(1);
+        return Ok(([(REPLAYED, HeaderValue::from_static("true"))], answer).into_response());
+    }
+    metrics::counter!("api_observations_accepted_total", "trial" => observation.as_str())
+        .increment(1);
+    Ok(answer.into_response())
 }
+
+/// The 503 of a write route.
+const NOTHING_STORED: &str = "Nothing stored (`stored: no`, with Retry-After): Redis unreachable or refusing, Redis out of memory, or too many requests waiting";
+
+/// The 504 of a write route.
+const PERHAPS_STORED: &str = "Perhaps stored: `stored: unconfirmed` (on the primary, fewer replicas than REPLICAS_ACK confirmed) or `stored: unknown` (the connection failed after the write was sent); retry only under the same Idempotency-Key";
 
 /// An observation, as the path of `GET /update_model/{trial}` takes it.
 #[derive(ToSchema)]
@@ -178,7 +194,8 @@ const EXPECTED_BATCH: &str = "{\"trials\": \"wlw\"} or {\"trials\": [\"w\", \"l\
         (status = 400, description = "A trial is not `w` or `l`, the body is malformed, or the Idempotency-Key is; nothing stored", body = ErrorBody),
         (status = 413, description = "Over 10,000 trials or 256 KiB; nothing stored", body = ErrorBody),
         (status = 422, description = "The Idempotency-Key was used for other observations of the model; nothing stored", body = ErrorBody),
-        (status = 503, description = "Redis unavailable, or too many requests waiting (with Retry-After); nothing stored", body = ErrorBody),
+        (status = 503, description = NOTHING_STORED, body = ErrorBody),
+        (status = 504, description = PERHAPS_STORED, body = ErrorBody),
     )
 )]
 pub(super) async fn record_batch(
@@ -212,8 +229,10 @@ pub(super) async fn record_batch(
         (status = 202, description = "All stored in the event log (or, for a retry under the same Idempotency-Key, the first answer)", body = BatchAccepted),
         (status = 400, description = "A bad name, a trial that is not `w` or `l`, a malformed body or Idempotency-Key; nothing stored", body = ErrorBody),
         (status = 413, description = "Over 10,000 observations or 256 KiB; nothing stored", body = ErrorBody),
+        (status = 409, description = "A new model past MAX_MODELS; nothing stored", body = ErrorBody),
         (status = 422, description = "The Idempotency-Key was used for other observations of the model; nothing stored", body = ErrorBody),
-        (status = 503, description = "Redis unavailable, or too many requests waiting (with Retry-After); nothing stored", body = ErrorBody),
+        (status = 503, description = NOTHING_STORED, body = ErrorBody),
+        (status = 504, description = PERHAPS_STORED, body = ErrorBody),
     )
 )]
 pub(super) async fn record_named(

@@ -19,8 +19,8 @@ pub(super) async fn healthz() -> Json<serde_json::Value> {
     path = "/readyz",
     tag = "operations",
     responses(
-        (status = 200, description = "Redis answers (on a cluster, with its state: every slot served)"),
-        (status = 503, description = "Redis unavailable, or a cluster with a slot unserved", body = ErrorBody),
+        (status = 200, description = "Redis answers, has memory for writes and an eviction policy that keeps the state: `memory` per master (`used_bytes`, `max_bytes`, `policy`), `warnings` (a `volatile-*` policy), on a cluster `cluster` (every slot served)"),
+        (status = 503, description = "Redis unavailable, out of memory, on an `allkeys-*` eviction policy (without ALLOW_EVICTION), or a cluster with a slot unserved", body = ErrorBody),
     )
 )]
 pub(super) async fn readyz(
@@ -28,8 +28,10 @@ pub(super) async fn readyz(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let health = state.readiness.check().await?;
     let mut answer = serde_json::json!({ "status": "ready" });
-    if let Some(cluster) = health.cluster {
-        answer["cluster"] = serde_json::json!(cluster);
+    if let (Some(fields), serde_json::Value::Object(health)) =
+        (answer.as_object_mut(), serde_json::json!(health))
+    {
+        fields.extend(health);
     }
     Ok(Json(answer))
 }

@@ -1,18 +1,19 @@
 //! The router: every route, the state handlers share, and the OpenAPI
 //! document collected from the very routes registered here.
 
-use super::{auth, dashboard, decisions, events, models, observations, operations, session};
+use super::{
+    auth, curves, dashboard, decisions, events, models, observations, operations, session,
+};
 use crate::application::{Catalog, Decisions, Ingest, ModelQuery, Readiness, Tokens};
 use crate::infrastructure::redis::notices::Notice;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
-use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::{broadcast, watch};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -54,16 +55,6 @@ struct ApiDoc;
 /// JSON array of strings is about 40 KB).
 pub(super) const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// A JSON error, as every failure is answered.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    /// What went wrong.
-    pub error: String,
-    /// The accepted trials, on a bad trial.
-    #[schema(nullable = false)]
-    pub accepted: Option<Vec<String>>,
-}
-
 /// The whole HTTP interface, without binding a socket (tests call it with
 /// `oneshot`).
 pub fn app(state: AppState) -> Router {
@@ -78,7 +69,7 @@ pub fn app(state: AppState) -> Router {
             models::put_named,
             models::delete_named
         ))
-        .routes(routes!(models::posterior))
+        .routes(routes!(curves::posterior))
         .routes(routes!(models::posterior_png))
         .routes(routes!(models::named_png))
         .routes(routes!(decisions::compare))

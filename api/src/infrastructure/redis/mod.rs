@@ -8,17 +8,36 @@
 mod group_commit;
 mod model_store;
 pub mod notices;
+mod readiness;
 
 pub use group_commit::{GroupCommitLog, WriteSettings};
 pub use model_store::RedisModelStore;
+pub use readiness::RedisReadiness;
 
 use crate::application::PortError;
 
-/// Sorts a Redis error into "try again later" (503) or "something is wrong" (500).
+/// Sorts a failed read: Redis is out of memory, or away (503). A read
+/// stores nothing, so whatever Redis said it is "try again later", never a
+/// 500.
 pub(crate) fn port_error(error: &redis::RedisError) -> PortError {
-    if platform::redis_conn::is_unavailable(error) {
-        PortError::Unavailable(error.to_string())
+    if platform::failure::is_out_of_memory(error) {
+        metrics::counter!("api_redis_oom_total").increment(1);
+        PortError::OutOfMemory(error.to_string())
     } else {
-        PortError::Failed(error.to_string())
+        PortError::Unavailable(error.to_string())
+    }
+}
+
+/// Sorts a failed write by what became of it: not run (nothing stored),
+/// refused for want of memory, or unknown (sent, no answer).
+pub(crate) fn write_error(error: &redis::RedisError, cluster: bool) -> PortError {
+    use platform::failure::{Outcome, outcome};
+    match outcome(error, cluster) {
+        Outcome::NotRun => PortError::Unavailable(error.to_string()),
+        Outcome::OutOfMemory => port_error(error),
+        Outcome::Unknown => {
+            metrics::counter!("api_write_outcome_unknown_total").increment(1);
+            PortError::Unknown(error.to_string())
+        }
     }
 }

@@ -1,8 +1,7 @@
-//! Reads the model hashes and the models index that bayes maintains, and
-//! answers readiness.
+//! Reads the model hashes and the models index that bayes maintains.
 
 use super::port_error;
-use crate::application::{ClusterHealth, ModelStore, PortError, Readiness, StoreHealth};
+use crate::application::{ModelStore, PortError};
 use async_trait::async_trait;
 use domain::{ModelName, ModelState};
 use platform::RedisConnection;
@@ -119,72 +118,4 @@ fn stored(values: [Option<String>; 4]) -> Result<Option<ModelState>, PortError> 
     decode(values)
         .map(Some)
         .map_err(|e| PortError::Failed(e.to_string()))
-}
-
-#[async_trait]
-impl Readiness for RedisModelStore {
-    async fn check(&self) -> Result<StoreHealth, PortError> {
-        let mut connection = self.connection.clone();
-        if !connection.is_cluster() {
-            redis::cmd("PING")
-                .query_async::<()>(&mut connection)
-                .await
-                .map_err(|e| port_error(&e))?;
-            return Ok(StoreHealth::default());
-        }
-        let info: String = redis::cmd("CLUSTER")
-            .arg("INFO")
-            .query_async(&mut connection)
-            .await
-            .map_err(|e| port_error(&e))?;
-        let cluster = cluster_health(&info);
-        if cluster.state != "ok" {
-            return Err(PortError::Unavailable(format!(
-                "the Redis Cluster is {} ({} of 16384 slots served)",
-                cluster.state, cluster.slots_ok
-            )));
-        }
-        Ok(StoreHealth {
-            cluster: Some(cluster),
-        })
-    }
-}
-
-/// The fields of `CLUSTER INFO` that `/readyz` reports.
-fn cluster_health(info: &str) -> ClusterHealth {
-    let field = |name: &str| {
-        info.lines()
-            .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
-            .map(str::trim)
-            .unwrap_or_default()
-    };
-    let number = |name: &str| field(name).parse().unwrap_or(0);
-    ClusterHealth {
-        state: field("cluster_state").to_owned(),
-        slots_ok: number("cluster_slots_ok"),
-        masters: number("cluster_size"),
-        known_nodes: number("cluster_known_nodes"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cluster_info_is_read() {
-        let info = "cluster_enabled:1\r\ncluster_state:ok\r\ncluster_slots_assigned:16384\r\n\
-                    cluster_slots_ok:16384\r\ncluster_known_nodes:6\r\ncluster_size:3\r\n";
-        let health = cluster_health(info);
-        assert_eq!(
-            health,
-            ClusterHealth {
-                state: "ok".into(),
-                slots_ok: 16384,
-                masters: 3,
-                known_nodes: 6
-            }
-        );
-        assert_eq!(cluster_health("").state, "");
-    }
 }

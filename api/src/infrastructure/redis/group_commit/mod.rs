@@ -29,8 +29,10 @@ use crate::application::{Appended, EventId, EventLog, Guard, PortError};
 use domain::{ModelDefinition, ModelName, Observation};
 use plan::plan;
 use platform::log_entry::{definition_fields, deletion_fields};
+use platform::supervisor::Task;
 use platform::{RedisConnection, RedisKeys};
 use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::sync::CancellationToken;
 pub use write::WriteSettings;
 use write::Writer;
 
@@ -69,27 +71,32 @@ pub struct GroupCommitLog {
 }
 
 impl GroupCommitLog {
-    /// Starts a writer per partition on `connection`, each with a queue of
-    /// `capacity` requests, writing as `settings` say. Writers wait for
-    /// `open` to turn true (the partition count checked).
+    /// A writer per partition on `connection`, each with a queue of
+    /// `capacity` requests, writing as `settings` say: the log, and the
+    /// writers as tasks `partition-writer-<i>` for the caller to supervise
+    /// (a writer that died would fail every write to its partition). Writers
+    /// wait for `open` to turn true (the partition count checked); once
+    /// `stop` is cancelled each writes what is queued and ends.
     pub fn start(
         connection: RedisConnection,
         keys: RedisKeys,
         settings: WriteSettings,
         capacity: usize,
         open: watch::Receiver<bool>,
-    ) -> Self {
-        let queues = keys
+        stop: &CancellationToken,
+    ) -> (Self, Vec<Task>) {
+        let (queues, writers) = keys
             .partitions()
             .iter()
             .map(|partition| {
                 let (sender, receiver) = mpsc::channel(capacity.max(1));
                 let writer = Writer::new(connection.clone(), partition.clone(), settings.clone());
-                tokio::spawn(run(writer, receiver, open.clone()));
-                sender
+                let name = format!("partition-writer-{}", partition.index);
+                let work = run(writer, receiver, open.clone(), stop.clone());
+                (sender, Task::new(name, work))
             })
-            .collect();
-        Self { keys, queues }
+            .unzip();
+        (Self { keys, queues }, writers)
     }
 
     /// Queues `payload` on its model's partition and waits for its write.
@@ -110,13 +117,13 @@ impl GroupCommitLog {
                         "the write queue of partition {partition} is full"
                     ))
                 }
-                mpsc::error::TrySendError::Closed(_) => {
-                    PortError::Failed("the log writer stopped".into())
-                }
+                mpsc::error::TrySendError::Closed(_) => PortError::Unavailable(format!(
+                    "the log writer of partition {partition} stopped"
+                )),
             })?;
         answer
             .await
-            .map_err(|_| PortError::Failed("the log writer dropped a request".into()))?
+            .map_err(|_| PortError::Unknown("the log writer stopped with the request".into()))?
     }
 }
 
@@ -152,16 +159,32 @@ impl EventLog for GroupCommitLog {
 }
 
 /// A partition's writer: takes every request queued while its previous
-/// write was in flight, writes them as one, answers each.
+/// write was in flight, writes them as one, answers each. Once `stop` is
+/// cancelled the queue is closed and what it holds is written (requests
+/// whose client gave up are stored all the same), then it ends.
 async fn run(
     mut writer: Writer,
     mut queue: mpsc::Receiver<Request>,
     mut open: watch::Receiver<bool>,
-) {
-    if open.wait_for(|open| *open).await.is_err() {
-        return;
+    stop: CancellationToken,
+) -> anyhow::Result<()> {
+    tokio::select! {
+        // The check gone without opening: the api stops before any write.
+        opened = open.wait_for(|open| *open) => if opened.is_err() { return Ok(()) },
+        () = stop.cancelled() => return Ok(()),
     }
-    while let Some(first) = queue.recv().await {
+    loop {
+        let next = tokio::select! {
+            biased;
+            request = queue.recv() => request,
+            () = stop.cancelled() => {
+                queue.close();
+                queue.recv().await
+            }
+        };
+        let Some(first) = next else {
+            return Ok(());
+        };
         let mut group = vec![first];
         let mut observations = group[0].payload.observations();
         while observations < MAX_GROUP_OBSERVATIONS {
