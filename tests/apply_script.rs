@@ -5,7 +5,7 @@
 use crate::harness::RedisServer;
 use bayes::application::{Applied, Batch, Op, PartitionStore};
 use bayes::infrastructure::redis::RedisPartitionStore;
-use domain::ModelDefinition;
+use domain::DefaultDefinitions;
 use platform::redis_conn::RedisArgs;
 use std::time::Duration;
 
@@ -14,6 +14,7 @@ fn store(redis: &RedisServer, applier: &str) -> RedisPartitionStore {
         redis_url: redis.url(),
         redis_cluster: false,
         replicas_ack: 0,
+        allow_eviction: false,
         key_prefix: "apply".to_owned(),
         redis_timeout: Duration::from_secs(2),
         partitions: 1,
@@ -25,7 +26,7 @@ fn store(redis: &RedisServer, applier: &str) -> RedisPartitionStore {
         connection,
         settings.keys,
         applier.to_owned(),
-        ModelDefinition::default(),
+        DefaultDefinitions::default(),
         100,
     )
 }
@@ -101,4 +102,78 @@ async fn the_same_batch_applied_twice_is_counted_once_and_a_stale_one_not_at_all
         .await
         .unwrap();
     assert_eq!(read, 4, "entries applied so far");
+}
+
+/// The owner caches its models as of its cursor and writes absolute
+/// counts: when another owner moved the cursor meanwhile, the stale
+/// owner's batch is fenced, it forgets what it knew, and its next batch
+/// (from where the cursor really is) starts from the stored counts.
+#[tokio::test]
+async fn a_fenced_owner_forgets_its_cached_counts_and_neither_loses_nor_doubles() {
+    let redis = RedisServer::start();
+    let (first, second) = (store(&redis, "a"), store(&redis, "b"));
+    first.open(0).await.unwrap();
+    second.open(0).await.unwrap();
+    // The first owner caches default at (2, 3) as of 1-0.
+    assert_eq!(
+        first.apply(0, &batch("0-0", "1-0", 2, 3)).await.unwrap(),
+        Applied::Applied
+    );
+    // The other takes over and moves the cursor on: (7, 13) as of 2-0.
+    assert_eq!(
+        second.apply(0, &batch("1-0", "2-0", 5, 10)).await.unwrap(),
+        Applied::Applied
+    );
+    assert_eq!(counts(&redis).await, (7, 13));
+    // The stale owner's next batch, from its own cursor, would write
+    // (2, 3) + its counts over (7, 13): fenced, nothing written.
+    assert_eq!(
+        first.apply(0, &batch("1-0", "3-0", 1, 1)).await.unwrap(),
+        Applied::Fenced {
+            cursor: "2-0".into()
+        }
+    );
+    assert_eq!(counts(&redis).await, (7, 13), "nothing lost");
+    // Read again from the stored cursor, the same entries apply on (7, 13).
+    assert_eq!(
+        first.apply(0, &batch("2-0", "3-0", 1, 1)).await.unwrap(),
+        Applied::Applied
+    );
+    assert_eq!(counts(&redis).await, (8, 14), "nothing doubled");
+    // And the other owner, now stale in turn, learns the same way.
+    assert_eq!(
+        second.apply(0, &batch("2-0", "4-0", 1, 1)).await.unwrap(),
+        Applied::Fenced {
+            cursor: "3-0".into()
+        }
+    );
+    assert_eq!(
+        second.apply(0, &batch("3-0", "4-0", 0, 2)).await.unwrap(),
+        Applied::Applied
+    );
+    assert_eq!(counts(&redis).await, (8, 16));
+}
+
+/// A batch applied and then sent again (bayes retries an apply whose
+/// replicas did not confirm it, or redis-rs resends it) is `Replayed`: the
+/// owner's cache must not take the replayed plan, made from counts that
+/// already held the batch, for the truth.
+#[tokio::test]
+async fn a_replayed_batch_leaves_the_owner_s_counts_exact() {
+    let redis = RedisServer::start();
+    let owner = store(&redis, "a");
+    owner.open(0).await.unwrap();
+    let first = batch("0-0", "1-0", 2, 3);
+    assert_eq!(owner.apply(0, &first).await.unwrap(), Applied::Applied);
+    assert_eq!(owner.apply(0, &first).await.unwrap(), Applied::Replayed);
+    assert_eq!(counts(&redis).await, (2, 3));
+    assert_eq!(
+        owner.apply(0, &batch("1-0", "2-0", 1, 1)).await.unwrap(),
+        Applied::Applied
+    );
+    assert_eq!(
+        counts(&redis).await,
+        (3, 4),
+        "nothing doubled after the replay"
+    );
 }

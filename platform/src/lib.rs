@@ -9,14 +9,18 @@
 pub mod configuration;
 pub mod connection;
 pub mod exit;
+pub mod failure;
 pub mod keys;
 pub mod log_entry;
+pub mod memory;
+pub mod notice;
 pub mod partition;
 pub mod partition_count;
 pub mod redis_conn;
 pub mod scripts;
 pub mod shutdown;
 pub mod stored_model;
+pub mod supervisor;
 pub mod telemetry;
 
 pub use connection::RedisConnection;

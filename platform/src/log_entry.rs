@@ -4,13 +4,17 @@
 //! An entry is one of:
 //! - one observation: `trial` = `w` | `l` (what v1 and outside producers
 //!   such as `redis-cli XADD <stream> '*' trial w` write);
-//! - a group commit: `trials` = a string of `w`/`l`;
+//! - a group commit for one model: `trials` = a string of `w`/`l`;
 //! - a definition: `op` = `define`, `prior`, `grid_points`;
 //! - a deletion: `op` = `delete`.
 //!
 //! Each may carry `model` (absent: `default`), `source` (informational, e.g.
-//! `pubsub`) and other metadata fields, which are ignored. An entry of none
-//! of these shapes is dead-lettered with its reason.
+//! `pubsub`) and other metadata fields, which are ignored. Or:
+//! - a group commit for several models: one `trials:<model>` field per
+//!   model, each a string of `w`/`l` (and no `trial`, `trials`, `model` or
+//!   `op`): one entry, one `XADD`, for a whole write of the api.
+//!
+//! An entry of none of these shapes is dead-lettered whole, with its reason.
 
 pub use domain::ModelEvent as LogEvent;
 use domain::{Grid, ModelDefinition, ModelName, Prior};
@@ -37,20 +41,61 @@ pub const OP_DELETE: &str = "delete";
 pub const SOURCE_PUBSUB: &str = "pubsub";
 /// The name of the model v1 addresses.
 pub const DEFAULT_MODEL: &str = "default";
+/// The prefix of a multi-model group commit's fields: `trials:<model>`.
+pub const TRIALS_OF: &str = "trials:";
+
+/// What an entry holds: one event, or a group commit's observations of
+/// several models (each model once). Iterate it for the events.
+#[derive(Debug, PartialEq)]
+pub enum Decoded<'a> {
+    /// One event.
+    One(LogEvent<'a>),
+    /// Observations of several models.
+    Many(Vec<LogEvent<'a>>),
+}
+
+impl<'a> Decoded<'a> {
+    /// Its events, borrowed.
+    pub fn iter(&self) -> impl Iterator<Item = &LogEvent<'a>> {
+        match self {
+            Self::One(event) => std::slice::from_ref(event).iter(),
+            Self::Many(events) => events.iter(),
+        }
+    }
+}
+
+impl<'a> IntoIterator for Decoded<'a> {
+    type Item = LogEvent<'a>;
+    type IntoIter =
+        std::iter::Chain<std::option::IntoIter<LogEvent<'a>>, std::vec::IntoIter<LogEvent<'a>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        match self {
+            Self::One(event) => Some(event).into_iter().chain(Vec::new()),
+            Self::Many(events) => None.into_iter().chain(events),
+        }
+    }
+}
 
 /// Reads an entry's fields. Fast for the common shapes (one `trial`, or
-/// `trials` with a `model`): no allocation unless the entry is rejected.
+/// `trials` with a `model`): no allocation unless the entry is rejected;
+/// one for a multi-model group commit.
 ///
 /// # Errors
 /// Why the entry is not an event, for the dead-letter stream.
-pub fn decode<'a, F, V>(fields: &'a [(F, V)]) -> Result<LogEvent<'a>, String>
+pub fn decode<'a, F, V>(fields: &'a [(F, V)]) -> Result<Decoded<'a>, String>
 where
     F: AsRef<[u8]>,
     V: AsRef<[u8]>,
 {
     let mut parts = Parts::default();
+    let mut runs: Vec<(&'a [u8], &'a [u8])> = Vec::new();
     for (field, value) in fields {
         let (field, value) = (field.as_ref(), value.as_ref());
+        if let Some(model) = field.strip_prefix(TRIALS_OF.as_bytes()) {
+            runs.push((model, value));
+            continue;
+        }
         let slot = match field {
             b"trial" => &mut parts.trial,
             b"trials" => &mut parts.trials,
@@ -69,7 +114,38 @@ where
             ));
         }
     }
-    parts.event()
+    if runs.is_empty() {
+        return parts.event().map(Decoded::One);
+    }
+    if !parts.is_empty() {
+        return Err(format!(
+            "{TRIALS_OF}<model> fields come alone: no \"trial\", \"trials\", \"model\" or \"op\" beside them"
+        ));
+    }
+    runs_of(&runs).map(Decoded::Many)
+}
+
+/// The observations of a multi-model group commit, each model once.
+fn runs_of<'a>(runs: &[(&'a [u8], &'a [u8])]) -> Result<Vec<LogEvent<'a>>, String> {
+    let mut events = Vec::with_capacity(runs.len());
+    for (i, (model, trials)) in runs.iter().enumerate() {
+        ModelName::parse_bytes(model).map_err(|e| format!("{TRIALS_OF}{e}"))?;
+        // Validated above: ASCII, so UTF-8.
+        let model = std::str::from_utf8(model).map_err(|e| e.to_string())?;
+        if runs[..i]
+            .iter()
+            .any(|(other, _)| *other == model.as_bytes())
+        {
+            return Err(format!("more than one \"{TRIALS_OF}{model}\" field"));
+        }
+        let (wins, trials) = count_trials(trials)?;
+        events.push(LogEvent::Observed {
+            model,
+            wins,
+            trials,
+        });
+    }
+    Ok(events)
 }
 
 #[derive(Default)]
@@ -83,6 +159,10 @@ struct Parts<'a> {
 }
 
 impl<'a> Parts<'a> {
+    fn is_empty(&self) -> bool {
+        self.trial.is_none() && self.trials.is_none() && self.model.is_none() && self.op.is_none()
+    }
+
     fn event(self) -> Result<LogEvent<'a>, String> {
         let model = match self.model {
             None => DEFAULT_MODEL,
@@ -197,6 +277,22 @@ pub fn observations_fields<'a>(model: &'a str, trials: &'a str) -> Vec<(&'a str,
     }
     fields.push((TRIALS, trials));
     fields
+}
+
+/// The fields of one entry holding the runs of `w`/`l` of several models
+/// (each once): `trials:<model>` each. One run is written as
+/// [`observations_fields`] would.
+#[must_use]
+pub fn runs_fields(runs: &[(&str, &str)]) -> Vec<(String, String)> {
+    if let [(model, trials)] = runs {
+        return observations_fields(model, trials)
+            .into_iter()
+            .map(|(f, v)| (f.to_owned(), v.to_owned()))
+            .collect();
+    }
+    runs.iter()
+        .map(|(model, trials)| (format!("{TRIALS_OF}{model}"), (*trials).to_owned()))
+        .collect()
 }
 
 /// The fields of a definition event.

@@ -2,6 +2,8 @@
 //! the Redis contract is read in one place. Each is loaded once and run by
 //! its SHA (`EVALSHA`, falling back to `EVAL` after a Redis restart).
 
+pub mod apply;
+
 use redis::Script;
 use std::sync::LazyLock;
 
@@ -20,6 +22,8 @@ scripts! {
     APPEND => "append.lua";
     /// Applies a batch of a partition's log, fenced by its cursor.
     APPLY => "apply.lua";
+    /// Reads model hashes (the fields of `stored_model::FIELDS`), read-only.
+    LOAD_MODELS => "load_models.lua";
     /// Counts entries retention trimmed before they were applied.
     LOSS_CHECK => "loss_check.lua";
     /// Prepares a partition's cursor, taking over a v1 consumer group.

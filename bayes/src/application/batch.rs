@@ -112,12 +112,13 @@ impl BatchBuilder {
         }
     }
 
-    /// Adds the entry `id`: its event, or why it is not one (with `raw`,
+    /// Adds the entry `id`: its events (one, or a group commit's
+    /// observations of several models), or why it is not one (with `raw`,
     /// called only then, printing the entry).
-    pub fn push(
+    pub fn push<'a, E: IntoIterator<Item = ModelEvent<'a>>>(
         &mut self,
         id: &str,
-        event: Result<ModelEvent<'_>, String>,
+        events: Result<E, String>,
         raw: impl FnOnce() -> String,
     ) {
         if self.batch.entries == 0 {
@@ -125,30 +126,36 @@ impl BatchBuilder {
         }
         self.batch.entries += 1;
         id.clone_into(&mut self.batch.last);
+        match events {
+            Ok(events) => events.into_iter().for_each(|event| self.apply(event)),
+            Err(reason) => self.batch.dead.push(DeadLetter {
+                id: id.to_owned(),
+                reason,
+                raw: shorten(raw()),
+            }),
+        }
+    }
+
+    fn apply(&mut self, event: ModelEvent<'_>) {
         match event {
-            Ok(ModelEvent::Observed {
+            ModelEvent::Observed {
                 model,
                 wins,
                 trials,
-            }) => self.add(model, wins, trials),
-            Ok(ModelEvent::Defined { model, definition }) => {
+            } => self.add(model, wins, trials),
+            ModelEvent::Defined { model, definition } => {
                 self.open_adds.remove(model);
                 self.batch.ops.push(Op::Define {
                     model: model.to_owned(),
                     definition,
                 });
             }
-            Ok(ModelEvent::Deleted { model }) => {
+            ModelEvent::Deleted { model } => {
                 self.open_adds.remove(model);
                 self.batch.ops.push(Op::Delete {
                     model: model.to_owned(),
                 });
             }
-            Err(reason) => self.batch.dead.push(DeadLetter {
-                id: id.to_owned(),
-                reason,
-                raw: shorten(raw()),
-            }),
         }
     }
 

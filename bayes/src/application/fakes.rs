@@ -42,11 +42,11 @@ impl PartitionLog for Reader {
         let mut builder = BatchBuilder::new(after);
         for (id, trial) in self.0.entries.iter().skip(start).take(3) {
             let event = match trial.as_str() {
-                "w" | "l" => Ok(ModelEvent::Observed {
+                "w" | "l" => Ok([ModelEvent::Observed {
                     model: "default",
                     wins: u64::from(trial == "w"),
                     trials: 1,
-                }),
+                }]),
                 other => Err(format!("invalid trial {other:?}")),
             };
             builder.push(id, event, || trial.clone());

@@ -9,14 +9,22 @@ fn fields(pairs: &[(&str, &[u8])]) -> Vec<(Vec<u8>, Vec<u8>)> {
 }
 
 fn event(pairs: &[(&str, &[u8])]) -> Result<String, String> {
-    decode(&fields(pairs)).map(|e| format!("{e:?}"))
+    decode_one(&fields(pairs)).map(|e| format!("{e:?}"))
+}
+
+/// The one event of an entry that holds one.
+fn decode_one<F: AsRef<[u8]>, V: AsRef<[u8]>>(fields: &[(F, V)]) -> Result<LogEvent<'_>, String> {
+    match decode(fields)? {
+        Decoded::One(event) => Ok(event),
+        Decoded::Many(events) => Err(format!("{} events", events.len())),
+    }
 }
 
 #[test]
 fn one_trial_is_one_observation_for_default() {
     let f = fields(&[("trial", b"w"), ("source", b"pubsub")]);
     assert_eq!(
-        decode(&f),
+        decode_one(&f),
         Ok(LogEvent::Observed {
             model: "default",
             wins: 1,
@@ -29,7 +37,7 @@ fn one_trial_is_one_observation_for_default() {
 fn other_fields_are_metadata() {
     let f = fields(&[("trial", b"l"), ("note", b"from the import")]);
     assert_eq!(
-        decode(&f),
+        decode_one(&f),
         Ok(LogEvent::Observed {
             model: "default",
             wins: 0,
@@ -42,7 +50,7 @@ fn other_fields_are_metadata() {
 fn a_group_commit_counts_its_trials_for_its_model() {
     let f = fields(&[("model", b"b"), ("trials", b"wlwwl")]);
     assert_eq!(
-        decode(&f),
+        decode_one(&f),
         Ok(LogEvent::Observed {
             model: "b",
             wins: 3,
@@ -59,12 +67,12 @@ fn definitions_and_deletions_decode() {
         ("prior", b"beta:2,5"),
         ("grid_points", b"1001"),
     ]);
-    let LogEvent::Defined { model, definition } = decode(&f).unwrap() else {
+    let LogEvent::Defined { model, definition } = decode_one(&f).unwrap() else {
         panic!("not a definition");
     };
     assert_eq!((model, definition.grid.points()), ("b", 1001));
     let f = fields(&[("model", b"b"), ("op", b"delete")]);
-    assert_eq!(decode(&f), Ok(LogEvent::Deleted { model: "b" }));
+    assert_eq!(decode_one(&f), Ok(LogEvent::Deleted { model: "b" }));
 }
 
 #[test]
@@ -117,7 +125,7 @@ fn the_writers_fields_decode_back() {
         .map(|(f, v)| (f.as_bytes().to_vec(), v.as_bytes().to_vec()))
         .collect();
     assert_eq!(
-        decode(&entry),
+        decode_one(&entry),
         Ok(LogEvent::Observed {
             model,
             wins: 2,
@@ -130,7 +138,66 @@ fn the_writers_fields_decode_back() {
         .into_iter()
         .map(|(f, v)| (f.to_owned(), v))
         .collect();
-    assert_eq!(decode(&entry), Ok(LogEvent::Defined { model, definition }));
+    assert_eq!(
+        decode_one(&entry),
+        Ok(LogEvent::Defined { model, definition })
+    );
+}
+
+#[test]
+fn a_multi_model_group_commit_holds_each_model_s_run() {
+    let f = fields(&[
+        ("trials:a", b"wwl"),
+        ("trials:default", b"l"),
+        ("source", b"api"),
+    ]);
+    let events: Vec<LogEvent<'_>> = decode(&f).unwrap().into_iter().collect();
+    assert_eq!(
+        events,
+        [
+            LogEvent::Observed {
+                model: "a",
+                wins: 2,
+                trials: 3
+            },
+            LogEvent::Observed {
+                model: "default",
+                wins: 0,
+                trials: 1
+            },
+        ]
+    );
+    let written = runs_fields(&[("a", "wwl"), ("default", "l")]);
+    assert_eq!(written[0], ("trials:a".to_owned(), "wwl".to_owned()));
+    assert_eq!(decode(&written).unwrap().into_iter().count(), 2);
+    // One run is written in the one-model shape.
+    assert_eq!(
+        runs_fields(&[("a", "w")]),
+        [("model".into(), "a".into()), ("trials".into(), "w".into())]
+    );
+}
+
+#[test]
+fn a_bad_run_rejects_the_whole_entry() {
+    type Case<'a> = (&'a [(&'a str, &'a [u8])], &'a str);
+    let cases: [Case<'_>; 5] = [
+        (&[("trials:a", b"w"), ("trials:b", b"wx")], "at byte 1"),
+        (
+            &[("trials:a", b"w"), ("trials:a", b"l")],
+            "more than one \"trials:a\"",
+        ),
+        (&[("trials:a", b"w"), ("trials", b"l")], "come alone"),
+        (&[("trials:a", b"w"), ("model", b"b")], "come alone"),
+        (&[("trials:b@d", b"w")], "trials:"),
+    ];
+    for (pairs, expected) in cases {
+        let error = decode(&fields(pairs)).expect_err(expected);
+        assert!(error.contains(expected), "{error} lacks {expected}");
+    }
+    assert!(
+        decode(&fields(&[("trials:", b"w")])).is_err(),
+        "an empty name"
+    );
 }
 
 proptest! {
@@ -146,7 +213,7 @@ proptest! {
             0..4,
         )
     ) {
-        if let Ok(LogEvent::Observed { wins, trials, .. }) = decode(&raw) {
+        if let Ok(LogEvent::Observed { wins, trials, .. }) = decode_one(&raw) {
             prop_assert!(wins <= trials && trials >= 1);
             let counted: Vec<_> = raw.iter().filter(|(f, _)| f == b"trial" || f == b"trials").collect();
             prop_assert_eq!(counted.len(), 1);

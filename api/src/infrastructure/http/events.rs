@@ -23,8 +23,8 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 /// How long notices are gathered into one event.
 const WINDOW: Duration = Duration::from_millis(250);
-/// Most model names one event carries.
-const MAX_MODELS: usize = 64;
+/// Most model names one event carries: as many as one notice.
+const MAX_MODELS: usize = platform::notice::MAX_NOTICE_MODELS;
 
 pub(super) async fn events(
     State(state): State<Shared>,
@@ -71,14 +71,17 @@ struct Changes {
 
 impl Changes {
     fn add(&mut self, notice: &str) {
-        let notice: serde_json::Value = serde_json::from_str(notice).unwrap_or_default();
-        self.more |= notice["more"].as_bool().unwrap_or(true);
-        for name in notice["models"].as_array().into_iter().flatten() {
-            match name.as_str() {
-                Some(name) if self.models.len() < MAX_MODELS => {
-                    self.models.insert(name.to_owned());
-                }
-                _ => self.more = true,
+        // Something else on the channel: the page reads everything.
+        let Some(notice) = platform::notice::Notice::parse(notice) else {
+            self.more = true;
+            return;
+        };
+        self.more |= notice.more;
+        for name in notice.models {
+            if self.models.len() < MAX_MODELS {
+                self.models.insert(name);
+            } else {
+                self.more = true;
             }
         }
     }

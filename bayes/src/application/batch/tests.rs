@@ -1,12 +1,12 @@
 use super::*;
 use domain::{Grid, Prior};
 
-fn observed(model: &str, wins: u64, trials: u64) -> Result<ModelEvent<'_>, String> {
-    Ok(ModelEvent::Observed {
+fn observed(model: &str, wins: u64, trials: u64) -> Result<[ModelEvent<'_>; 1], String> {
+    Ok([ModelEvent::Observed {
         model,
         wins,
         trials,
-    })
+    }])
 }
 
 #[test]
@@ -44,14 +44,14 @@ fn a_definition_or_deletion_orders_the_observations_around_it() {
     };
     let mut builder = BatchBuilder::new("0-0");
     builder.push("1-0", observed("a", 1, 1), String::new);
-    builder.push("1-1", Ok(ModelEvent::Deleted { model: "a" }), String::new);
+    builder.push("1-1", Ok([ModelEvent::Deleted { model: "a" }]), String::new);
     builder.push("1-2", observed("a", 0, 1), String::new);
     builder.push(
         "1-3",
-        Ok(ModelEvent::Defined {
+        Ok([ModelEvent::Defined {
             model: "a",
             definition,
-        }),
+        }]),
         String::new,
     );
     builder.push("1-4", observed("a", 1, 1), String::new);
@@ -71,9 +71,11 @@ fn a_definition_or_deletion_orders_the_observations_around_it() {
 #[test]
 fn rejected_entries_become_dead_letters_shortened() {
     let mut builder = BatchBuilder::new("0-0");
-    builder.push("1-0", Err("no \"trial\" field".into()), || {
-        "x".repeat(10_000)
-    });
+    builder.push(
+        "1-0",
+        Err::<[ModelEvent<'_>; 1], _>("no \"trial\" field".into()),
+        || "x".repeat(10_000),
+    );
     let batch = builder.finish();
     assert_eq!(batch.entries, 1);
     assert!(batch.ops.is_empty());
@@ -85,4 +87,27 @@ fn rejected_entries_become_dead_letters_shortened() {
 fn stream_ids_carry_their_append_time() {
     assert_eq!(id_millis("1700000000123-7"), Some(1_700_000_000_123));
     assert_eq!(id_millis("garbage"), None);
+}
+
+#[test]
+fn a_multi_model_entry_is_one_entry_of_several_adds() {
+    let mut builder = BatchBuilder::new("0-0");
+    let events = [
+        ModelEvent::Observed {
+            model: "a",
+            wins: 1,
+            trials: 2,
+        },
+        ModelEvent::Observed {
+            model: "b",
+            wins: 0,
+            trials: 1,
+        },
+    ];
+    builder.push("1-0", Ok(events), String::new);
+    builder.push("1-1", observed("a", 1, 1), String::new);
+    let batch = builder.finish();
+    assert_eq!(batch.entries, 2);
+    assert_eq!(batch.observations(), 4);
+    assert_eq!(batch.ops.len(), 2, "a's adds merge");
 }

@@ -19,8 +19,13 @@ const LOSS_CHECK_EVERY: Duration = Duration::from_secs(1);
 /// How readers read.
 #[derive(Debug, Clone)]
 pub struct ReadSettings {
-    /// Most entries per read.
+    /// Most entries per read at the end of the log.
     pub batch_size: usize,
+    /// Most entries per read while behind: a full read doubles the next
+    /// read's size up to this, a short one brings it back to `batch_size`,
+    /// so a backlog drains in large batches (whose per-model writes
+    /// amortise) and a log that keeps up keeps small, quick ones.
+    pub batch_max: usize,
     /// Longest wait for new entries in one read.
     pub block: Duration,
     /// After a read that found entries, wait this long before the next
@@ -75,6 +80,7 @@ impl LogReaders for RedisLogReaders {
             transport,
             keys,
             partitions: self.redis.keys.partition_count(),
+            count: self.read.batch_size.max(1),
             settings: self.read.clone(),
             at_tail: false,
             last_read: 0,
@@ -103,6 +109,8 @@ struct RedisPartitionLog {
     keys: PartitionKeys,
     partitions: u32,
     settings: ReadSettings,
+    /// Most entries the next read takes.
+    count: usize,
     /// Whether the last read came back short of a full batch: the reader is
     /// at the end of the log, where retention (which trims the oldest
     /// entries) cannot overtake it.
@@ -116,7 +124,7 @@ impl RedisPartitionLog {
         let mut args: Vec<Vec<u8>> = vec![
             b"XREAD".to_vec(),
             b"COUNT".to_vec(),
-            self.settings.batch_size.to_string().into_bytes(),
+            self.count.to_string().into_bytes(),
         ];
         if let Some(block) = block {
             args.push(b"BLOCK".to_vec());
@@ -259,9 +267,7 @@ fn raw_error(error: RawError) -> PortError {
     match error {
         RawError::Io(error) => PortError::Unavailable(error.to_string()),
         RawError::Resp(RespError::Server(message))
-            if ["LOADING", "BUSY", "MASTERDOWN", "NOAUTH", "WRONGPASS"]
-                .iter()
-                .any(|code| message.starts_with(code)) =>
+            if platform::failure::is_transient_reply(&message) =>
         {
             PortError::Unavailable(message)
         }
@@ -292,7 +298,13 @@ impl PartitionLog for RedisPartitionLog {
                 .await?;
         }
         self.last_read = builder.entries();
-        self.at_tail = (builder.entries() as usize) < self.settings.batch_size;
+        let read = builder.entries() as usize;
+        self.at_tail = read < self.count;
+        self.count = if self.at_tail {
+            self.settings.batch_size.max(1)
+        } else {
+            (self.count * 2).min(self.settings.batch_max.max(self.settings.batch_size))
+        };
         Ok(Read {
             batch: builder.finish(),
             lost,

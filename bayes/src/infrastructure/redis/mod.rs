@@ -4,6 +4,7 @@ mod admin;
 mod ingress;
 mod leases;
 mod log_reader;
+mod model_cache;
 mod raw;
 mod reply;
 mod store;
@@ -16,9 +17,13 @@ pub use store::RedisPartitionStore;
 
 use crate::application::PortError;
 
-/// Sorts a Redis error into "try again later" or "something is wrong".
+/// Sorts a Redis error into "try again later" (Redis away, failing over or
+/// out of memory: counted in `bayes_redis_oom_total`) or "something is wrong".
 pub(crate) fn port_error(error: &redis::RedisError) -> PortError {
-    if platform::redis_conn::is_unavailable(error) {
+    if platform::failure::is_out_of_memory(error) {
+        metrics::counter!("bayes_redis_oom_total").increment(1);
+    }
+    if platform::failure::is_transient(error) {
         PortError::Unavailable(error.to_string())
     } else {
         PortError::Failed(error.to_string())

@@ -98,15 +98,17 @@ fn push_entry(
     partitions: u32,
     builder: &mut BatchBuilder,
 ) {
-    let event = decode(fields).and_then(|event| {
-        let home = partition_of(event.model(), partitions);
-        if home == partition.index {
-            Ok(event)
-        } else {
-            Err(misplaced(&event, home, partition.index))
+    let events = decode(fields).and_then(|events| {
+        // A multi-model entry's models all live here, or the whole entry is refused.
+        for event in events.iter() {
+            let home = partition_of(event.model(), partitions);
+            if home != partition.index {
+                return Err(misplaced(event, home, partition.index));
+            }
         }
+        Ok(events)
     });
-    builder.push(id, event, || printable(fields));
+    builder.push(id, events, || printable(fields));
 }
 
 fn misplaced(event: &LogEvent<'_>, home: u32, here: u32) -> String {

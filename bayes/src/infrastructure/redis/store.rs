@@ -1,15 +1,26 @@
 //! The partitions' state in Redis: cursors, model hashes, the apply script.
+//! Each partition's models are cached as of its cursor ([`ModelCache`]),
+//! so an apply writes every touched model's state once.
 
+use super::model_cache::{ModelCache, Plan};
 use super::port_error;
 use crate::application::{Applied, Batch, Op, PartitionStore, PortError};
-use domain::{ModelDefinition, ModelName, ModelState};
+use domain::{DefaultDefinitions, ModelName, ModelState};
 use platform::RedisConnection;
 use platform::keys::CONSUMER_GROUP;
-use platform::scripts::{APPLY, INIT_PARTITION};
+use platform::notice::Notice;
+use platform::scripts::apply::{ApplyCall, ApplyReply, DeadEntry};
+use platform::scripts::{INIT_PARTITION, LOAD_MODELS};
 use platform::stored_model::{FIELDS, decode};
 use platform::{PartitionKeys, RedisKeys};
 use redis::Value;
 use std::time::Duration;
+use tokio::sync::Mutex;
+
+/// Most models cached per partition (about 100 bytes each); past it the
+/// cache starts afresh, so bayes's memory stays bounded however many
+/// models there are.
+pub const MAX_CACHED_MODELS: usize = 1_000_000;
 
 /// Most v1 pending entries taken over per script call.
 const UPGRADE_BATCH: usize = 1_000;
@@ -20,29 +31,36 @@ pub struct RedisPartitionStore {
     keys: RedisKeys,
     /// Who applies: the cursor records it, so a resent apply is told apart.
     applier: String,
-    defaults: ModelDefinition,
+    defaults: DefaultDefinitions,
     dead_maxlen: u64,
     /// Replicas that must confirm an apply, and the longest wait for them.
     replicas: (u32, Duration),
+    /// Each partition's models as of its cursor; a partition's applies run
+    /// one at a time, so its lock is never contended.
+    caches: Vec<Mutex<ModelCache>>,
 }
 
 impl RedisPartitionStore {
     /// A store on the shared connection; models first observed get
-    /// `defaults`; dead letters are trimmed to about `dead_maxlen`.
+    /// `defaults` (`default` its own, every other model the named one);
+    /// dead letters are trimmed to about `dead_maxlen`.
     pub fn new(
         connection: RedisConnection,
         keys: RedisKeys,
         applier: String,
-        defaults: ModelDefinition,
+        defaults: DefaultDefinitions,
         dead_maxlen: u64,
     ) -> Self {
         Self {
             connection,
-            keys,
             applier,
             defaults,
             dead_maxlen: dead_maxlen.max(1),
             replicas: (0, Duration::ZERO),
+            caches: (0..keys.partition_count())
+                .map(|_| Mutex::new(ModelCache::default()))
+                .collect(),
+            keys,
         }
     }
 
@@ -89,6 +107,80 @@ impl RedisPartitionStore {
             .ok_or_else(|| PortError::Failed(format!("no partition {partition}")))
     }
 
+    fn cache(&self, partition: u32) -> Result<&Mutex<ModelCache>, PortError> {
+        self.caches
+            .get(partition as usize)
+            .ok_or_else(|| PortError::Failed(format!("no partition {partition}")))
+    }
+
+    /// The stored state of each of `models` (one read-only script).
+    async fn load_all(
+        &self,
+        keys: &PartitionKeys,
+        models: &[&str],
+    ) -> Result<Vec<Option<ModelState>>, PortError> {
+        if models.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut load = LOAD_MODELS.prepare_invoke();
+        for model in models {
+            load.key(keys.model_key(model));
+        }
+        load.arg(&FIELDS);
+        let values: Vec<[Option<String>; 4]> = load
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(|e| port_error(&e))?;
+        if values.len() != models.len() {
+            return Err(PortError::Failed(format!(
+                "{} model hashes read for {} models",
+                values.len(),
+                models.len()
+            )));
+        }
+        values.into_iter().map(stored).collect()
+    }
+
+    /// Runs the apply script for `batch` as `plan` writes it.
+    async fn call(
+        &self,
+        keys: &PartitionKeys,
+        partition: u32,
+        batch: &Batch,
+        plan: &Plan,
+    ) -> Result<Value, PortError> {
+        let writes: Vec<(&str, _)> = plan.writes.iter().map(|(m, w)| (m.as_str(), *w)).collect();
+        let created: Vec<&str> = plan.created.iter().map(String::as_str).collect();
+        let removed: Vec<&str> = plan.removed.iter().map(String::as_str).collect();
+        let dead: Vec<DeadEntry<'_>> = batch
+            .dead
+            .iter()
+            .map(|d| DeadEntry {
+                id: &d.id,
+                reason: &d.reason,
+                raw: &d.raw,
+            })
+            .collect();
+        let notice = Notice::of(partition, batch.ops.iter().map(Op::model)).to_json();
+        let call = ApplyCall {
+            keys,
+            after: &batch.after,
+            last: &batch.last,
+            entries: batch.entries,
+            applier: &self.applier,
+            dead_maxlen: self.dead_maxlen,
+            writes: &writes,
+            created: &created,
+            removed: &removed,
+            dead: &dead,
+            notice: Some((&self.keys.applied, &notice)),
+        };
+        call.invocation()
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(|e| port_error(&e))
+    }
+
     /// One step of the start: `true` once the partition is ready.
     async fn init_step(&self, keys: &PartitionKeys) -> Result<bool, PortError> {
         let mut invocation = INIT_PARTITION.prepare_invoke();
@@ -101,8 +193,8 @@ impl RedisPartitionStore {
             .arg(CONSUMER_GROUP)
             .arg(UPGRADE_BATCH)
             .arg(self.dead_maxlen)
-            .arg(self.defaults.prior.to_string())
-            .arg(self.defaults.grid.points());
+            .arg(self.defaults.default_model.prior.to_string())
+            .arg(self.defaults.default_model.grid.points());
         let (state, counted, lost): (String, u64, u64) = invocation
             .invoke_async(&mut self.connection.clone())
             .await
@@ -123,6 +215,8 @@ impl RedisPartitionStore {
 impl PartitionStore for RedisPartitionStore {
     async fn open(&self, partition: u32) -> Result<String, PortError> {
         let keys = self.partition(partition)?;
+        // Opened again (started, or taken over): the cursor may have moved.
+        self.cache(partition)?.lock().await.drop_all();
         while !self.init_step(keys).await? {}
         let cursor: Option<String> = redis::cmd("HGET")
             .arg(&keys.cursor)
@@ -136,55 +230,40 @@ impl PartitionStore for RedisPartitionStore {
 
     async fn apply(&self, partition: u32, batch: &Batch) -> Result<Applied, PortError> {
         let keys = self.partition(partition)?;
-        let mut invocation = APPLY.prepare_invoke();
-        invocation
-            .key(&keys.cursor)
-            .key(&keys.events)
-            .key(&keys.dead)
-            .key(&keys.models);
-        for op in &batch.ops {
-            invocation.key(keys.model_key(op.model()));
+        let mut cache = self.cache(partition)?.lock().await;
+        cache.start_at(&batch.after);
+        if cache.len() > MAX_CACHED_MODELS {
+            cache.drop_all();
+            cache.start_at(&batch.after);
         }
-        invocation
-            .arg(&batch.after)
-            .arg(&batch.last)
-            .arg(batch.entries)
-            .arg(&self.applier)
-            .arg(CONSUMER_GROUP)
-            .arg(self.dead_maxlen)
-            .arg(self.defaults.prior.to_string())
-            .arg(self.defaults.grid.points())
-            .arg(batch.ops.len())
-            .arg(batch.dead.len());
-        for op in &batch.ops {
-            match op {
-                Op::Add {
-                    model,
-                    wins,
-                    trials,
-                } => invocation.arg("a").arg(model).arg(wins).arg(trials),
-                Op::Define { model, definition } => invocation
-                    .arg("d")
-                    .arg(model)
-                    .arg(definition.prior.to_string())
-                    .arg(definition.grid.points()),
-                Op::Delete { model } => invocation.arg("x").arg(model).arg("").arg(""),
-            };
+        let missing = cache.missing(batch);
+        for (model, state) in missing.iter().zip(self.load_all(keys, &missing).await?) {
+            cache.learn(model, state);
         }
-        for dead in &batch.dead {
-            invocation.arg(&dead.id).arg(&dead.reason).arg(&dead.raw);
-        }
-        invocation
-            .arg(&self.keys.applied)
-            .arg(notice(partition, batch));
-        let reply: Vec<Value> = invocation
-            .invoke_async(&mut self.connection.clone())
-            .await
-            .map_err(|e| port_error(&e))?;
-        let applied = outcome(&reply)?;
-        if !matches!(applied, Applied::Fenced { .. }) {
-            self.confirm(keys).await?;
-        }
+        let plan = cache
+            .plan(batch, &self.defaults)
+            .map_err(|e| PortError::Failed(e.to_string()))?;
+        let reply = self.call(keys, partition, batch, &plan).await?;
+        let applied = match ApplyReply::parse(&reply).map_err(PortError::Failed)? {
+            ApplyReply::Applied => {
+                cache.commit(plan, &batch.last);
+                Applied::Applied
+            }
+            ApplyReply::Replayed => {
+                // Applied before (a resent call, or a retry after the
+                // replicas did not confirm it): the plan may have been made
+                // from counts that already held this batch. Read them again.
+                cache.drop_all();
+                Applied::Replayed
+            }
+            ApplyReply::Fenced { cursor } => {
+                // Another owner moved the cursor: what we knew may be stale.
+                cache.drop_all();
+                return Ok(Applied::Fenced { cursor });
+            }
+        };
+        drop(cache);
+        self.confirm(keys).await?;
         Ok(applied)
     }
 
@@ -196,47 +275,16 @@ impl PartitionStore for RedisPartitionStore {
             .query_async(&mut self.connection.clone())
             .await
             .map_err(|e| port_error(&e))?;
-        if values.iter().all(Option::is_none) {
-            return Ok(None);
-        }
-        decode(values)
-            .map(Some)
-            .map_err(|e| PortError::Failed(e.to_string()))
+        stored(values)
     }
 }
 
-fn outcome(reply: &[Value]) -> Result<Applied, PortError> {
-    let text = |value: Option<&Value>| match value {
-        Some(Value::BulkString(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
-        Some(Value::SimpleString(text)) => text.clone(),
-        _ => String::new(),
-    };
-    match text(reply.first()).as_str() {
-        "applied" => Ok(Applied::Applied),
-        "replayed" => Ok(Applied::Replayed),
-        "fenced" => Ok(Applied::Fenced {
-            cursor: text(reply.get(1)),
-        }),
-        other => Err(PortError::Failed(format!(
-            "unexpected apply reply {other:?}"
-        ))),
+/// A model hash's values; `None` when the hash does not exist.
+fn stored(values: [Option<String>; 4]) -> Result<Option<ModelState>, PortError> {
+    if values.iter().all(Option::is_none) {
+        return Ok(None);
     }
-}
-
-/// Most model names one notice carries; past it, `more` says so.
-const NOTICE_MODELS: usize = 64;
-
-/// `{"partition":i,"models":[…],"more":bool}`: the models a batch changed,
-/// bounded. Names are `[A-Za-z0-9_.-]`, so they need no escaping.
-fn notice(partition: u32, batch: &Batch) -> String {
-    let mut models: Vec<&str> = batch.ops.iter().map(Op::model).collect();
-    models.sort_unstable();
-    models.dedup();
-    let more = models.len() > NOTICE_MODELS;
-    models.truncate(NOTICE_MODELS);
-    let names: Vec<String> = models.iter().map(|m| format!("\"{m}\"")).collect();
-    format!(
-        "{{\"partition\":{partition},\"models\":[{}],\"more\":{more}}}",
-        names.join(",")
-    )
+    decode(values)
+        .map(Some)
+        .map_err(|e| PortError::Failed(e.to_string()))
 }

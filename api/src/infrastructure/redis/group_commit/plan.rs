@@ -6,8 +6,9 @@ use std::collections::HashMap;
 
 /// One entry of a write.
 pub(super) enum Entry<'a> {
-    /// A model's run of observations.
-    Trials(&'a str, String),
+    /// Runs of observations of one or more models, each model once: one
+    /// entry (`trials:<model>` fields; one run in the one-model shape).
+    Runs(Vec<(&'a str, String)>),
     /// One request's observations under an Idempotency-Key: an entry of
     /// its own, which the write skips if the key is recorded already.
     Guarded(&'a str, &'a str, &'a Guard),
@@ -16,37 +17,55 @@ pub(super) enum Entry<'a> {
 }
 
 /// The entries a group is written as, and where each request landed in
-/// them: (entry, index of its first trial). One entry per model's run of
-/// observations, in the order models first appear; a definition or deletion
-/// is an entry of its own and closes its model's run, so events keep the
-/// order in which they were accepted; so is a request with an
-/// Idempotency-Key, so that a retry can be skipped whole.
+/// them: (entry, index of its first trial among its model's trials there).
+/// Observations go into one entry of runs, a run per model, until a
+/// definition, deletion or keyed request of a model closes that model's
+/// run: its later observations go into the next entry of runs, after it.
+/// So each model's events keep the order in which they were accepted, a
+/// keyed request can be skipped whole, and a write of many models' plain
+/// observations is one entry (one `XADD`).
 pub(super) fn plan(group: &[Request]) -> (Vec<Entry<'_>>, Vec<(usize, u64)>) {
     let mut entries = Vec::new();
-    // The entry holding each model's open run of observations.
-    let mut open: HashMap<&str, usize> = HashMap::new();
+    // The latest entry of runs, which models without a closed run may join.
+    let mut runs_entry: Option<usize> = None;
+    // Each model's open run: (entry, run).
+    let mut open: HashMap<&str, (usize, usize)> = HashMap::new();
+    // Each model's latest entry of its own (event or keyed request).
+    let mut barrier: HashMap<&str, usize> = HashMap::new();
     let mut placed = Vec::with_capacity(group.len());
     for request in group {
         let model = request.model.as_str();
         match &request.payload {
+            Payload::Trials(trials) => {
+                let (at, run) = *open.entry(model).or_insert_with(|| {
+                    let joinable = runs_entry
+                        .filter(|at| barrier.get(model).is_none_or(|barrier| barrier < at));
+                    let at = joinable.unwrap_or_else(|| {
+                        entries.push(Entry::Runs(Vec::new()));
+                        runs_entry = Some(entries.len() - 1);
+                        entries.len() - 1
+                    });
+                    let Entry::Runs(runs) = &mut entries[at] else {
+                        unreachable!("runs_entry is an entry of runs")
+                    };
+                    runs.push((model, String::new()));
+                    (at, runs.len() - 1)
+                });
+                if let Entry::Runs(runs) = &mut entries[at] {
+                    placed.push((at, runs[run].1.len() as u64));
+                    runs[run].1.push_str(trials);
+                }
+            }
             Payload::Guarded(trials, guard) => {
                 open.remove(model);
                 entries.push(Entry::Guarded(model, trials, guard));
+                barrier.insert(model, entries.len() - 1);
                 placed.push((entries.len() - 1, 0));
-            }
-            Payload::Trials(trials) => {
-                let at = *open.entry(model).or_insert_with(|| {
-                    entries.push(Entry::Trials(model, String::new()));
-                    entries.len() - 1
-                });
-                if let Entry::Trials(_, run) = &mut entries[at] {
-                    placed.push((at, run.len() as u64));
-                    run.push_str(trials);
-                }
             }
             Payload::Event(fields) => {
                 open.remove(model);
                 entries.push(Entry::Event(fields));
+                barrier.insert(model, entries.len() - 1);
                 placed.push((entries.len() - 1, 0));
             }
         }
@@ -77,7 +96,11 @@ mod tests {
         entries
             .iter()
             .map(|entry| match entry {
-                Entry::Trials(model, trials) => format!("{model}:{trials}"),
+                Entry::Runs(runs) => runs
+                    .iter()
+                    .map(|(model, trials)| format!("{model}:{trials}"))
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 Entry::Guarded(model, trials, guard) => {
                     format!("{model}:{trials}@{}", guard.key.as_str())
                 }
@@ -87,11 +110,11 @@ mod tests {
     }
 
     #[test]
-    fn observations_of_a_model_share_one_entry() {
+    fn observations_of_every_model_share_one_entry() {
         let group = [trials("a", "w"), trials("b", "ll"), trials("a", "lw")];
         let (entries, placed) = plan(&group);
-        assert_eq!(shown(&entries), ["a:wlw", "b:ll"]);
-        assert_eq!(placed, [(0, 0), (1, 0), (0, 1)]);
+        assert_eq!(shown(&entries), ["a:wlw b:ll"]);
+        assert_eq!(placed, [(0, 0), (0, 0), (0, 1)]);
     }
 
     #[test]
@@ -104,8 +127,8 @@ mod tests {
             trials("a", "w"),
         ];
         let (entries, placed) = plan(&group);
-        assert_eq!(shown(&entries), ["a:w", "a:delete", "a:lw", "b:w"]);
-        assert_eq!(placed, [(0, 0), (1, 0), (2, 0), (3, 0), (2, 1)]);
+        assert_eq!(shown(&entries), ["a:w", "a:delete", "a:lw b:w"]);
+        assert_eq!(placed, [(0, 0), (1, 0), (2, 0), (2, 0), (2, 1)]);
     }
 
     #[test]
@@ -115,10 +138,12 @@ mod tests {
         let group = [
             trials("a", "l"),
             request("a", Payload::Guarded("w".into(), guard)),
+            trials("b", "w"),
             trials("a", "l"),
         ];
         let (entries, placed) = plan(&group);
-        assert_eq!(shown(&entries), ["a:l", "a:w@k1", "a:l"]);
-        assert_eq!(placed, [(0, 0), (1, 0), (2, 0)]);
+        // b joins the first entry of runs: nothing of b came between.
+        assert_eq!(shown(&entries), ["a:l b:w", "a:w@k1", "a:l"]);
+        assert_eq!(placed, [(0, 0), (1, 0), (0, 0), (2, 0)]);
     }
 }

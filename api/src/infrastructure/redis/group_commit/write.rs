@@ -6,8 +6,8 @@
 
 use super::plan::Entry;
 use crate::application::{Appended, EventId, Guard, PortError};
-use crate::infrastructure::redis::port_error;
-use platform::log_entry::observations_fields;
+use crate::infrastructure::redis::write_error;
+use platform::log_entry::{observations_fields, runs_fields};
 use platform::scripts::{APPEND, APPEND_SOURCE};
 use platform::{PartitionKeys, RedisConnection};
 use redis::{ErrorKind, ServerErrorKind, Value};
@@ -83,7 +83,19 @@ impl Writer {
     }
 
     /// Writes `entries`, all or none; where each landed.
+    ///
+    /// On one endpoint, a write without Idempotency-Keys is plain `XADD`s
+    /// (in `MULTI`/`EXEC` when there are several): redis-rs's connection
+    /// there never resends a command, so no guard is needed, and Redis
+    /// spends on it what an `XADD` costs. Keyed requests, and every write
+    /// on a cluster (whose client resends after an I/O error), go through
+    /// `append.lua`, which checks the keys and the write's token in the
+    /// same step.
     pub(super) async fn write(&mut self, entries: &[Entry<'_>]) -> Result<Vec<Landed>, PortError> {
+        let cluster = self.connection.is_cluster();
+        if !cluster && !entries.iter().any(|e| matches!(e, Entry::Guarded(..))) {
+            return self.write_plain(entries).await;
+        }
         self.writes += 1;
         let token = self
             .keys
@@ -96,13 +108,77 @@ impl Writer {
             // resend harmless in any case).
             replies = self.send(&token, entries, true).await;
         }
-        let replies = replies.map_err(|e| port_error(&e))?;
+        let replies = replies.map_err(|e| write_error(&e, cluster))?;
         let mut replies = replies.into_iter();
         let landed = replies.next().unwrap_or(Value::Nil);
         if self.settings.replicas_ack > 0 {
             self.check_replicas(replies.next())?;
         }
         parse(&landed, entries)
+    }
+
+    /// The plain write: `XADD` per entry (in `MULTI`/`EXEC` when several),
+    /// then `WAIT` with `REPLICAS_ACK`, in one pipeline.
+    async fn write_plain(&mut self, entries: &[Entry<'_>]) -> Result<Vec<Landed>, PortError> {
+        let atomic = entries.len() > 1;
+        let mut pipeline = redis::pipe();
+        if atomic {
+            pipeline.cmd("MULTI");
+        }
+        for entry in entries {
+            let xadd = pipeline.cmd("XADD").arg(&self.keys.events);
+            if self.settings.maxlen > 0 {
+                xadd.arg("MAXLEN").arg("~").arg(self.settings.maxlen);
+            }
+            xadd.arg("*");
+            match entry {
+                Entry::Runs(runs) => xadd.arg(runs_fields(&runs_of(runs))),
+                Entry::Event(fields) => xadd.arg(*fields),
+                // Plain writes hold no keyed entry (see `write`).
+                Entry::Guarded(model, trials, _) => xadd.arg(observations_fields(model, trials)),
+            };
+        }
+        if atomic {
+            pipeline.cmd("EXEC");
+        }
+        if self.settings.replicas_ack > 0 {
+            pipeline
+                .cmd("WAIT")
+                .arg(self.settings.replicas_ack)
+                .arg(self.settings.replicas_timeout.as_millis() as u64);
+        }
+        let replies: Vec<Value> = pipeline
+            .query_async(&mut self.connection)
+            .await
+            .map_err(|e| write_error(&e, false))?;
+        // MULTI's OK and a QUEUED per entry come before EXEC's reply.
+        let skip = if atomic { entries.len() + 1 } else { 0 };
+        let mut replies = replies.into_iter().skip(skip);
+        let ids = match (atomic, replies.next()) {
+            (true, Some(Value::Array(ids))) => ids,
+            (false, Some(id)) => vec![id],
+            (_, other) => {
+                return Err(PortError::Unknown(format!(
+                    "unexpected XADD reply {other:?}"
+                )));
+            }
+        };
+        if self.settings.replicas_ack > 0 {
+            self.check_replicas(replies.next())?;
+        }
+        if ids.len() != entries.len() {
+            return Err(PortError::Unknown(format!(
+                "{} ids for {} entries",
+                ids.len(),
+                entries.len()
+            )));
+        }
+        ids.into_iter()
+            .map(|id| match redis::from_redis_value::<String>(id) {
+                Ok(id) => Ok(Landed::New(id)),
+                Err(e) => Err(PortError::Unknown(format!("unexpected XADD reply: {e}"))),
+            })
+            .collect()
     }
 
     async fn send(
@@ -140,8 +216,8 @@ impl Writer {
         let mut guard_index = 2;
         for entry in entries {
             match entry {
-                Entry::Trials(model, trials) => {
-                    add_entry(&mut script, 0, "", &observations_fields(model, trials));
+                Entry::Runs(runs) => {
+                    add_entry(&mut script, 0, "", &runs_fields(&runs_of(runs)));
                 }
                 Entry::Guarded(model, trials, guard) => {
                     guard_index += 1;
@@ -166,14 +242,14 @@ impl Writer {
         let acknowledged = match reply {
             Some(Value::Int(n)) => n,
             other => {
-                return Err(PortError::Failed(format!(
+                return Err(PortError::Unconfirmed(format!(
                     "unexpected WAIT reply {other:?}"
                 )));
             }
         };
         if acknowledged < i64::from(self.settings.replicas_ack) {
             metrics::counter!("api_replica_ack_failures_total").increment(1);
-            return Err(PortError::Unavailable(format!(
+            return Err(PortError::Unconfirmed(format!(
                 "{acknowledged} of the {} replicas asked for confirmed the write to {} in {:?}",
                 self.settings.replicas_ack, self.keys.events, self.settings.replicas_timeout
             )));
@@ -182,22 +258,23 @@ impl Writer {
     }
 }
 
-fn add_entry<V: redis::ToRedisArgs>(
+fn add_entry<F: redis::ToRedisArgs, V: redis::ToRedisArgs>(
     script: &mut redis::Cmd,
     guard_index: usize,
     fingerprint: &str,
-    fields: &[(&str, V)],
+    fields: &[(F, V)],
 ) {
     script.arg(guard_index).arg(fingerprint).arg(fields.len());
     for (field, value) in fields {
-        script.arg(*field).arg(value);
+        script.arg(field).arg(value);
     }
 }
 
 /// The script's reply: per entry its new id, or `=<fingerprint> <id> <index>`
 /// for a key recorded already.
 fn parse(reply: &Value, entries: &[Entry<'_>]) -> Result<Vec<Landed>, PortError> {
-    let unexpected = || PortError::Failed(format!("unexpected append reply {reply:?}"));
+    // The script ran, so its entries are likely stored: unknown, not "failed".
+    let unexpected = || PortError::Unknown(format!("unexpected append reply {reply:?}"));
     let Value::Array(items) = reply else {
         return Err(unexpected());
     };
@@ -237,4 +314,11 @@ fn replayed(guard: &Guard, fingerprint: &str, id: &str, index: u64) -> Landed {
     } else {
         Landed::KeyReused(guard.key.as_str().to_owned())
     }
+}
+
+/// Runs as the entry format takes them.
+fn runs_of<'a>(runs: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+    runs.iter()
+        .map(|(model, trials)| (*model, trials.as_str()))
+        .collect()
 }

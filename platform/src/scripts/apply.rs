@@ -1,0 +1,147 @@
+//! `apply.lua`'s contract as a type: [`ApplyCall`] builds its keys and
+//! arguments, [`ApplyReply::parse`] reads its answer. The script is only
+//! ever called through them, so a change to its arguments is a compile
+//! error in the caller.
+
+use super::APPLY;
+use crate::PartitionKeys;
+use crate::keys::CONSUMER_GROUP;
+use domain::{Counts, ModelDefinition};
+use redis::{ScriptInvocation, Value};
+
+/// A model's state after the batch, written absolutely.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ModelWrite {
+    /// The counts changed; the stored definition stays (`HSET n w`).
+    Counts(Counts),
+    /// Counts and definition (a new model, a redefinition, a re-creation):
+    /// `HSET n w prior grid_points`.
+    Whole(Counts, ModelDefinition),
+    /// The model is gone (`DEL`).
+    Deleted,
+}
+
+/// An entry set aside, as the dead-letter stream records it.
+#[derive(Debug, Clone, Copy)]
+pub struct DeadEntry<'a> {
+    /// Its stream id.
+    pub id: &'a str,
+    /// Why it was refused.
+    pub reason: &'a str,
+    /// Its fields, printed.
+    pub raw: &'a str,
+}
+
+/// One call of the apply script: a batch of a partition's log, fenced by
+/// the cursor, written as each touched model's state after it.
+#[derive(Debug)]
+pub struct ApplyCall<'a> {
+    /// The partition's keys.
+    pub keys: &'a PartitionKeys,
+    /// The cursor the batch starts after.
+    pub after: &'a str,
+    /// Its last entry's id.
+    pub last: &'a str,
+    /// Entries in it.
+    pub entries: u64,
+    /// Who applies (recorded with the cursor, so a resent call is told apart).
+    pub applier: &'a str,
+    /// Approximate bound on the dead-letter stream.
+    pub dead_maxlen: u64,
+    /// Each touched model's state after the batch, by name.
+    pub writes: &'a [(&'a str, ModelWrite)],
+    /// Models that did not exist before the batch and do after (the index gains them).
+    pub created: &'a [&'a str],
+    /// Models that existed before the batch and do not after (the index loses them).
+    pub removed: &'a [&'a str],
+    /// Entries to set aside.
+    pub dead: &'a [DeadEntry<'a>],
+    /// A channel and a message published once the batch is applied.
+    pub notice: Option<(&'a str, &'a str)>,
+}
+
+impl ApplyCall<'_> {
+    /// The script invocation: keys and arguments in the script's layout.
+    #[must_use]
+    pub fn invocation(&self) -> ScriptInvocation<'static> {
+        let mut call = APPLY.prepare_invoke();
+        call.key(&self.keys.cursor)
+            .key(&self.keys.events)
+            .key(&self.keys.dead)
+            .key(&self.keys.models);
+        for (model, _) in self.writes {
+            call.key(self.keys.model_key(model));
+        }
+        call.arg(self.after)
+            .arg(self.last)
+            .arg(self.entries)
+            .arg(self.applier)
+            .arg(CONSUMER_GROUP)
+            .arg(self.dead_maxlen)
+            .arg(self.writes.len())
+            .arg(self.created.len())
+            .arg(self.removed.len())
+            .arg(self.dead.len());
+        for (_, write) in self.writes {
+            match write {
+                ModelWrite::Counts(counts) => call.arg("c").arg(counts.n()).arg(counts.w()),
+                ModelWrite::Whole(counts, definition) => call
+                    .arg("f")
+                    .arg(counts.n())
+                    .arg(counts.w())
+                    .arg(definition.prior.to_string())
+                    .arg(definition.grid.points()),
+                ModelWrite::Deleted => call.arg("x"),
+            };
+        }
+        for model in self.created.iter().chain(self.removed) {
+            call.arg(*model);
+        }
+        for dead in self.dead {
+            call.arg(dead.id).arg(dead.reason).arg(dead.raw);
+        }
+        if let Some((channel, message)) = self.notice {
+            call.arg(channel).arg(message);
+        }
+        call
+    }
+}
+
+/// What the script did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApplyReply {
+    /// Applied: the cursor moved to the batch's end.
+    Applied,
+    /// This applier had applied exactly this batch already (a resent call): nothing changed.
+    Replayed,
+    /// The cursor was elsewhere (another owner moved it): nothing changed.
+    Fenced {
+        /// The stored cursor.
+        cursor: String,
+    },
+}
+
+impl ApplyReply {
+    /// Reads the script's reply.
+    ///
+    /// # Errors
+    /// A reply of another shape, described.
+    pub fn parse(reply: &Value) -> Result<Self, String> {
+        let text = |value: Option<&Value>| match value {
+            Some(Value::BulkString(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
+            Some(Value::SimpleString(text)) => text.clone(),
+            _ => String::new(),
+        };
+        let Value::Array(items) = reply else {
+            return Err(format!("unexpected apply reply {reply:?}"));
+        };
+        match text(items.first()).as_str() {
+            "applied" => Ok(Self::Applied),
+            "replayed" => Ok(Self::Replayed),
+            "fenced" => Ok(Self::Fenced {
+                cursor: text(items.get(1)),
+            }),
+            other => Err(format!("unexpected apply reply {other:?}")),
+        }
+    }
+}
