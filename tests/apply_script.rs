@@ -177,3 +177,32 @@ async fn a_replayed_batch_leaves_the_owner_s_counts_exact() {
         "nothing doubled after the replay"
     );
 }
+
+/// A failover can promote a replica that never received a partition's
+/// start (replication is asynchronous): the cursor is gone. The apply
+/// starts the partition again and answers "fenced" at its new cursor, so
+/// the worker reads from there, instead of retrying a refused apply forever.
+#[tokio::test]
+async fn a_partition_whose_cursor_was_lost_is_started_again() {
+    let redis = RedisServer::start();
+    let owner = store(&redis, "a");
+    owner.open(0).await.unwrap();
+    let mut connection = redis.connection().await;
+    let _: () = redis::cmd("DEL")
+        .arg("apply:cursor")
+        .arg("apply:events")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert_eq!(
+        owner.apply(0, &batch("5-0", "6-0", 1, 1)).await.unwrap(),
+        Applied::Fenced {
+            cursor: "0-0".into()
+        }
+    );
+    assert_eq!(
+        owner.apply(0, &batch("0-0", "6-0", 1, 1)).await.unwrap(),
+        Applied::Applied
+    );
+    assert_eq!(counts(&redis).await, (1, 1));
+}

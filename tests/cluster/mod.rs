@@ -167,7 +167,7 @@ async fn wait_applied(app: &ClusterApp) {
         assert!(
             tokio::time::Instant::now() < deadline,
             "every partition's log applied: (partition, added, read) {lagging:?}\n{}",
-            tail(&app.logs(), 60)
+            tail(&app.logs(), 400)
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

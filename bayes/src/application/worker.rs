@@ -86,6 +86,16 @@ impl Workers {
                     if !backoff.wait(&stop).await {
                         break WorkerStop::Stopped;
                     }
+                    // A reader that keeps failing gets a connection of its
+                    // own again: after a failover redis-rs's cluster
+                    // connection can keep sending the loss check's
+                    // transaction to the old master (`MOVED` inside a
+                    // transaction refreshes no slots), and never recover.
+                    if failing.failures() >= 2
+                        && let Ok(fresh) = self.readers.reader(partition)
+                    {
+                        reader = fresh;
+                    }
                     continue;
                 }
             };

@@ -9,6 +9,10 @@ use crate::keys::CONSUMER_GROUP;
 use domain::{Counts, ModelDefinition};
 use redis::{ScriptInvocation, Value};
 
+/// The code of the script's refusal when the partition has no cursor (it
+/// was never started, or a failover lost its start): start it again.
+pub const NO_CURSOR: &str = "NOCURSOR";
+
 /// A model's state after the batch, written absolutely.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ModelWrite {

@@ -7,8 +7,10 @@ use super::port_error;
 use crate::application::{Applied, Batch, Op, PartitionStore, PortError};
 use domain::{DefaultDefinitions, ModelName, ModelState};
 use platform::RedisConnection;
+use platform::failure::server_code;
 use platform::keys::CONSUMER_GROUP;
 use platform::notice::Notice;
+use platform::scripts::apply::NO_CURSOR;
 use platform::scripts::apply::{ApplyCall, ApplyReply, DeadEntry};
 use platform::scripts::{INIT_PARTITION, LOAD_MODELS};
 use platform::stored_model::{FIELDS, decode};
@@ -148,7 +150,7 @@ impl RedisPartitionStore {
         partition: u32,
         batch: &Batch,
         plan: &Plan,
-    ) -> Result<Value, PortError> {
+    ) -> redis::RedisResult<Value> {
         let writes: Vec<(&str, _)> = plan.writes.iter().map(|(m, w)| (m.as_str(), *w)).collect();
         let created: Vec<&str> = plan.created.iter().map(String::as_str).collect();
         let removed: Vec<&str> = plan.removed.iter().map(String::as_str).collect();
@@ -178,7 +180,6 @@ impl RedisPartitionStore {
         call.invocation()
             .invoke_async(&mut self.connection.clone())
             .await
-            .map_err(|e| port_error(&e))
     }
 
     /// One step of the start: `true` once the partition is ready.
@@ -243,7 +244,24 @@ impl PartitionStore for RedisPartitionStore {
         let plan = cache
             .plan(batch, &self.defaults)
             .map_err(|e| PortError::Failed(e.to_string()))?;
-        let reply = self.call(keys, partition, batch, &plan).await?;
+        let reply = match self.call(keys, partition, batch, &plan).await {
+            Ok(reply) => reply,
+            Err(error) if server_code(&error).as_deref() == Some(NO_CURSOR) => {
+                // The partition's cursor is gone: a failover promoted a
+                // replica that never received its start (replication is
+                // asynchronous), so nothing after it either. Start the
+                // partition again; the worker reads from its cursor.
+                tracing::warn!(
+                    partition,
+                    "the partition's cursor is gone (lost in a failover?): starting it again"
+                );
+                cache.drop_all();
+                drop(cache);
+                let cursor = self.open(partition).await?;
+                return Ok(Applied::Fenced { cursor });
+            }
+            Err(error) => return Err(port_error(&error)),
+        };
         let applied = match ApplyReply::parse(&reply).map_err(PortError::Failed)? {
             ApplyReply::Applied => {
                 cache.commit(plan, &batch.last);
