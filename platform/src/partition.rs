@@ -54,20 +54,11 @@ pub fn hash_tag(key: &str) -> Option<&str> {
     (close > 0).then(|| &rest[..close])
 }
 
-/// CRC16-CCITT (XMODEM), the checksum Redis Cluster hashes keys with.
+/// CRC16-CCITT (XMODEM), the checksum Redis Cluster hashes keys with (the
+/// `crc16` crate, as redis-rs's own slot routing uses it).
 #[must_use]
 pub fn crc16(bytes: &[u8]) -> u16 {
-    bytes.iter().fold(0u16, |mut crc, byte| {
-        crc ^= u16::from(*byte) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 == 0 {
-                crc << 1
-            } else {
-                (crc << 1) ^ 0x1021
-            };
-        }
-        crc
-    })
+    crc16::State::<crc16::XMODEM>::calculate(bytes)
 }
 
 #[cfg(test)]

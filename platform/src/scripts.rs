@@ -2,6 +2,7 @@
 //! the Redis contract is read in one place. Each is loaded once and run by
 //! its SHA (`EVALSHA`, falling back to `EVAL` after a Redis restart).
 
+pub mod append;
 pub mod apply;
 
 use redis::Script;

@@ -49,6 +49,18 @@ pub fn decode(values: [Option<String>; 4]) -> Result<ModelState, StoredModelErro
     Ok(ModelState { counts, definition })
 }
 
+/// Decodes a model hash as `HMGET` of [`FIELDS`] returns it: `None` when
+/// the hash does not exist (every field absent).
+///
+/// # Errors
+/// As [`decode`].
+pub fn decode_hash(values: [Option<String>; 4]) -> Result<Option<ModelState>, StoredModelError> {
+    if values.iter().all(Option::is_none) {
+        return Ok(None);
+    }
+    decode(values).map(Some)
+}
+
 fn parse_count(field: &'static str, value: Option<String>) -> Result<u64, StoredModelError> {
     value.map_or(Ok(0), |text| {
         text.parse().map_err(|e| error(field, &text, &e))

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use domain::{ModelName, ModelState};
 use platform::RedisConnection;
 use platform::RedisKeys;
-use platform::stored_model::{FIELDS, decode};
+use platform::stored_model::{FIELDS, decode_hash};
 
 /// Reads `<model hash>` with one `HMGET`.
 #[derive(Clone)]
@@ -112,10 +112,5 @@ impl ModelStore for RedisModelStore {
 
 /// A model hash's values; `None` when the hash does not exist.
 fn stored(values: [Option<String>; 4]) -> Result<Option<ModelState>, PortError> {
-    if values.iter().all(Option::is_none) {
-        return Ok(None);
-    }
-    decode(values)
-        .map(Some)
-        .map_err(|e| PortError::Failed(e.to_string()))
+    decode_hash(values).map_err(|e| PortError::Failed(e.to_string()))
 }

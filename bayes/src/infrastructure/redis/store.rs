@@ -13,7 +13,7 @@ use platform::notice::Notice;
 use platform::scripts::apply::NO_CURSOR;
 use platform::scripts::apply::{ApplyCall, ApplyReply, DeadEntry};
 use platform::scripts::{INIT_PARTITION, LOAD_MODELS};
-use platform::stored_model::{FIELDS, decode};
+use platform::stored_model::{FIELDS, decode_hash};
 use platform::{PartitionKeys, RedisKeys};
 use redis::Value;
 use std::time::Duration;
@@ -299,10 +299,5 @@ impl PartitionStore for RedisPartitionStore {
 
 /// A model hash's values; `None` when the hash does not exist.
 fn stored(values: [Option<String>; 4]) -> Result<Option<ModelState>, PortError> {
-    if values.iter().all(Option::is_none) {
-        return Ok(None);
-    }
-    decode(values)
-        .map(Some)
-        .map_err(|e| PortError::Failed(e.to_string()))
+    decode_hash(values).map_err(|e| PortError::Failed(e.to_string()))
 }

@@ -5,10 +5,10 @@
 //! master's: the pipeline goes where its script's keys live).
 
 use super::plan::Entry;
-use crate::application::{Appended, EventId, Guard, PortError};
+use crate::application::{Appended, EventId, PortError};
 use crate::infrastructure::redis::write_error;
 use platform::log_entry::{observations_fields, runs_fields};
-use platform::scripts::{APPEND, APPEND_SOURCE};
+use platform::scripts::append::{AppendCall, AppendEntry, AppendReply};
 use platform::{PartitionKeys, RedisConnection};
 use redis::{ErrorKind, ServerErrorKind, Value};
 use std::time::Duration;
@@ -187,48 +187,36 @@ impl Writer {
         entries: &[Entry<'_>],
         source: bool,
     ) -> redis::RedisResult<Vec<Value>> {
-        let guards: Vec<String> = entries
+        let entries: Vec<AppendEntry> = entries
             .iter()
-            .filter_map(|entry| match entry {
-                Entry::Guarded(model, _, guard) => {
-                    Some(self.keys.idempotency(model, guard.key.as_str()))
-                }
-                _ => None,
+            .map(|entry| match entry {
+                Entry::Runs(runs) => AppendEntry {
+                    guard: None,
+                    fields: runs_fields(&runs_of(runs)),
+                },
+                Entry::Guarded(model, trials, guard) => AppendEntry {
+                    guard: Some((
+                        self.keys.idempotency(model, guard.key.as_str()),
+                        guard.fingerprint.clone(),
+                    )),
+                    fields: owned(&observations_fields(model, trials)),
+                },
+                Entry::Event(fields) => AppendEntry {
+                    guard: None,
+                    fields: owned(fields),
+                },
             })
             .collect();
-        let mut script = if source {
-            let mut eval = redis::cmd("EVAL");
-            eval.arg(APPEND_SOURCE);
-            eval
-        } else {
-            let mut evalsha = redis::cmd("EVALSHA");
-            evalsha.arg(APPEND.get_hash());
-            evalsha
+        let call = AppendCall {
+            stream: &self.keys.events,
+            token,
+            maxlen: self.settings.maxlen,
+            token_ttl_ms: TOKEN_TTL.as_millis() as u64,
+            window_ms: self.settings.idempotency_window.as_millis() as u64,
+            entries: &entries,
         };
-        script
-            .arg(2 + guards.len())
-            .arg(&self.keys.events)
-            .arg(token)
-            .arg(&guards)
-            .arg(self.settings.maxlen)
-            .arg(TOKEN_TTL.as_millis() as u64)
-            .arg(self.settings.idempotency_window.as_millis() as u64);
-        let mut guard_index = 2;
-        for entry in entries {
-            match entry {
-                Entry::Runs(runs) => {
-                    add_entry(&mut script, 0, "", &runs_fields(&runs_of(runs)));
-                }
-                Entry::Guarded(model, trials, guard) => {
-                    guard_index += 1;
-                    let fields = observations_fields(model, trials);
-                    add_entry(&mut script, guard_index, &guard.fingerprint, &fields);
-                }
-                Entry::Event(fields) => add_entry(&mut script, 0, "", fields),
-            }
-        }
         let mut pipeline = redis::pipe();
-        pipeline.add_command(script);
+        pipeline.add_command(call.command(source));
         if self.settings.replicas_ack > 0 {
             pipeline
                 .cmd("WAIT")
@@ -258,62 +246,40 @@ impl Writer {
     }
 }
 
-fn add_entry<F: redis::ToRedisArgs, V: redis::ToRedisArgs>(
-    script: &mut redis::Cmd,
-    guard_index: usize,
-    fingerprint: &str,
-    fields: &[(F, V)],
-) {
-    script.arg(guard_index).arg(fingerprint).arg(fields.len());
-    for (field, value) in fields {
-        script.arg(field).arg(value);
-    }
-}
-
-/// The script's reply: per entry its new id, or `=<fingerprint> <id> <index>`
-/// for a key recorded already.
+/// Where each entry landed, from the script's reply.
 fn parse(reply: &Value, entries: &[Entry<'_>]) -> Result<Vec<Landed>, PortError> {
     // The script ran, so its entries are likely stored: unknown, not "failed".
-    let unexpected = || PortError::Unknown(format!("unexpected append reply {reply:?}"));
-    let Value::Array(items) = reply else {
-        return Err(unexpected());
-    };
-    if items.len() != entries.len() {
-        return Err(unexpected());
-    }
-    items
-        .iter()
+    let replies = AppendReply::parse(reply, entries.len()).map_err(PortError::Unknown)?;
+    replies
+        .into_iter()
         .zip(entries)
-        .map(|(item, entry)| {
-            let text = match item {
-                Value::BulkString(bytes) => String::from_utf8_lossy(bytes),
-                _ => return Err(unexpected()),
-            };
-            let Some(record) = text.strip_prefix('=') else {
-                return Ok(Landed::New(text.into_owned()));
-            };
-            let (Entry::Guarded(_, _, guard), Some((fingerprint, id, index))) =
-                (entry, split_record(record))
-            else {
-                return Err(unexpected());
-            };
-            Ok(replayed(guard, fingerprint, id, index))
+        .map(|(landed, entry)| match (landed, entry) {
+            (AppendReply::New(id), _) => Ok(Landed::New(id)),
+            (
+                AppendReply::Recorded {
+                    fingerprint,
+                    id,
+                    index,
+                },
+                Entry::Guarded(_, _, guard),
+            ) => Ok(if guard.fingerprint == fingerprint {
+                Landed::Replayed(id, index)
+            } else {
+                Landed::KeyReused(guard.key.as_str().to_owned())
+            }),
+            (AppendReply::Recorded { .. }, _) => Err(PortError::Unknown(
+                "a record answered for an entry without a key".into(),
+            )),
         })
         .collect()
 }
 
-fn split_record(record: &str) -> Option<(&str, &str, u64)> {
-    let mut parts = record.split(' ');
-    let (fingerprint, id, index) = (parts.next()?, parts.next()?, parts.next()?);
-    Some((fingerprint, id, index.parse().ok()?))
-}
-
-fn replayed(guard: &Guard, fingerprint: &str, id: &str, index: u64) -> Landed {
-    if guard.fingerprint == fingerprint {
-        Landed::Replayed(id.to_owned(), index)
-    } else {
-        Landed::KeyReused(guard.key.as_str().to_owned())
-    }
+/// Fields as the append call takes them.
+fn owned<F: AsRef<str>, V: AsRef<str>>(fields: &[(F, V)]) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .map(|(f, v)| (f.as_ref().to_owned(), v.as_ref().to_owned()))
+        .collect()
 }
 
 /// Runs as the entry format takes them.
