@@ -44,39 +44,6 @@ pub const DEFAULT_MODEL: &str = "default";
 /// The prefix of a multi-model group commit's fields: `trials:<model>`.
 pub const TRIALS_OF: &str = "trials:";
 
-/// What an entry holds: one event, or a group commit's observations of
-/// several models (each model once). Iterate it for the events.
-#[derive(Debug, PartialEq)]
-pub enum Decoded<'a> {
-    /// One event.
-    One(LogEvent<'a>),
-    /// Observations of several models.
-    Many(Vec<LogEvent<'a>>),
-}
-
-impl<'a> Decoded<'a> {
-    /// Its events, borrowed.
-    pub fn iter(&self) -> impl Iterator<Item = &LogEvent<'a>> {
-        match self {
-            Self::One(event) => std::slice::from_ref(event).iter(),
-            Self::Many(events) => events.iter(),
-        }
-    }
-}
-
-impl<'a> IntoIterator for Decoded<'a> {
-    type Item = LogEvent<'a>;
-    type IntoIter =
-        std::iter::Chain<std::option::IntoIter<LogEvent<'a>>, std::vec::IntoIter<LogEvent<'a>>>;
-
-    fn into_iter(self) -> Self::IntoIter {
-        match self {
-            Self::One(event) => Some(event).into_iter().chain(Vec::new()),
-            Self::Many(events) => None.into_iter().chain(events),
-        }
-    }
-}
-
 /// Reads an entry's fields. Fast for the common shapes (one `trial`, or
 /// `trials` with a `model`): no allocation unless the entry is rejected;
 /// one for a multi-model group commit.
@@ -123,29 +90,6 @@ where
         ));
     }
     runs_of(&runs).map(Decoded::Many)
-}
-
-/// The observations of a multi-model group commit, each model once.
-fn runs_of<'a>(runs: &[(&'a [u8], &'a [u8])]) -> Result<Vec<LogEvent<'a>>, String> {
-    let mut events = Vec::with_capacity(runs.len());
-    for (i, (model, trials)) in runs.iter().enumerate() {
-        ModelName::parse_bytes(model).map_err(|e| format!("{TRIALS_OF}{e}"))?;
-        // Validated above: ASCII, so UTF-8.
-        let model = std::str::from_utf8(model).map_err(|e| e.to_string())?;
-        if runs[..i]
-            .iter()
-            .any(|(other, _)| *other == model.as_bytes())
-        {
-            return Err(format!("more than one \"{TRIALS_OF}{model}\" field"));
-        }
-        let (wins, trials) = count_trials(trials)?;
-        events.push(LogEvent::Observed {
-            model,
-            wins,
-            trials,
-        });
-    }
-    Ok(events)
 }
 
 #[derive(Default)]
@@ -279,22 +223,6 @@ pub fn observations_fields<'a>(model: &'a str, trials: &'a str) -> Vec<(&'a str,
     fields
 }
 
-/// The fields of one entry holding the runs of `w`/`l` of several models
-/// (each once): `trials:<model>` each. One run is written as
-/// [`observations_fields`] would.
-#[must_use]
-pub fn runs_fields(runs: &[(&str, &str)]) -> Vec<(String, String)> {
-    if let [(model, trials)] = runs {
-        return observations_fields(model, trials)
-            .into_iter()
-            .map(|(f, v)| (f.to_owned(), v.to_owned()))
-            .collect();
-    }
-    runs.iter()
-        .map(|(model, trials)| (format!("{TRIALS_OF}{model}"), (*trials).to_owned()))
-        .collect()
-}
-
 /// The fields of a definition event.
 #[must_use]
 pub fn definition_fields(model: &str, definition: ModelDefinition) -> Vec<(&'static str, String)> {
@@ -311,6 +239,10 @@ pub fn definition_fields(model: &str, definition: ModelDefinition) -> Vec<(&'sta
 pub fn deletion_fields(model: &str) -> Vec<(&'static str, String)> {
     vec![(MODEL, model.to_owned()), (OP, OP_DELETE.to_owned())]
 }
+
+mod runs;
+use runs::runs_of;
+pub use runs::{Decoded, runs_fields};
 
 #[cfg(test)]
 mod tests;
