@@ -3,10 +3,10 @@
 //! apply from a position someone else moved past changes nothing.
 
 use crate::harness::RedisServer;
-use bayes::application::{Applied, Batch, Op, PartitionStore};
+use bayes::application::{ApplyOutcome, Batch, Op, PartitionStore};
 use bayes::infrastructure::redis::RedisPartitionStore;
 use domain::DefaultDefinitions;
-use platform::redis_conn::RedisArgs;
+use platform::redis_settings::RedisArgs;
 use std::time::Duration;
 
 fn store(redis: &RedisServer, applier: &str) -> RedisPartitionStore {
@@ -64,21 +64,21 @@ async fn the_same_batch_applied_twice_is_counted_once_and_a_stale_one_not_at_all
     assert_eq!(first.open(0).await.unwrap(), "0-0");
 
     let one = batch("0-0", "5-2", 2, 3);
-    assert_eq!(first.apply(0, &one).await.unwrap(), Applied::Applied);
+    assert_eq!(first.apply(0, &one).await.unwrap(), ApplyOutcome::Applied);
     // redis-rs resends a request after a reconnect: the same apply again.
-    assert_eq!(first.apply(0, &one).await.unwrap(), Applied::Replayed);
+    assert_eq!(first.apply(0, &one).await.unwrap(), ApplyOutcome::Replayed);
     assert_eq!(counts(&redis).await, (2, 3), "counted once");
 
     // Another owner that read the same batch from the same cursor.
     assert_eq!(
         second.apply(0, &one).await.unwrap(),
-        Applied::Fenced {
+        ApplyOutcome::Fenced {
             cursor: "5-2".into()
         }
     );
     assert_eq!(
         second.apply(0, &batch("0-0", "6-0", 1, 1)).await.unwrap(),
-        Applied::Fenced {
+        ApplyOutcome::Fenced {
             cursor: "5-2".into()
         }
     );
@@ -91,7 +91,7 @@ async fn the_same_batch_applied_twice_is_counted_once_and_a_stale_one_not_at_all
     // Where the cursor is, anyone may go on.
     assert_eq!(
         second.apply(0, &batch("5-2", "6-0", 1, 1)).await.unwrap(),
-        Applied::Applied
+        ApplyOutcome::Applied
     );
     assert_eq!(counts(&redis).await, (3, 4));
     let mut connection = redis.connection().await;
@@ -117,19 +117,19 @@ async fn a_fenced_owner_forgets_its_cached_counts_and_neither_loses_nor_doubles(
     // The first owner caches default at (2, 3) as of 1-0.
     assert_eq!(
         first.apply(0, &batch("0-0", "1-0", 2, 3)).await.unwrap(),
-        Applied::Applied
+        ApplyOutcome::Applied
     );
     // The other takes over and moves the cursor on: (7, 13) as of 2-0.
     assert_eq!(
         second.apply(0, &batch("1-0", "2-0", 5, 10)).await.unwrap(),
-        Applied::Applied
+        ApplyOutcome::Applied
     );
     assert_eq!(counts(&redis).await, (7, 13));
     // The stale owner's next batch, from its own cursor, would write
     // (2, 3) + its counts over (7, 13): fenced, nothing written.
     assert_eq!(
         first.apply(0, &batch("1-0", "3-0", 1, 1)).await.unwrap(),
-        Applied::Fenced {
+        ApplyOutcome::Fenced {
             cursor: "2-0".into()
         }
     );
@@ -137,19 +137,19 @@ async fn a_fenced_owner_forgets_its_cached_counts_and_neither_loses_nor_doubles(
     // Read again from the stored cursor, the same entries apply on (7, 13).
     assert_eq!(
         first.apply(0, &batch("2-0", "3-0", 1, 1)).await.unwrap(),
-        Applied::Applied
+        ApplyOutcome::Applied
     );
     assert_eq!(counts(&redis).await, (8, 14), "nothing doubled");
     // And the other owner, now stale in turn, learns the same way.
     assert_eq!(
         second.apply(0, &batch("2-0", "4-0", 1, 1)).await.unwrap(),
-        Applied::Fenced {
+        ApplyOutcome::Fenced {
             cursor: "3-0".into()
         }
     );
     assert_eq!(
         second.apply(0, &batch("3-0", "4-0", 0, 2)).await.unwrap(),
-        Applied::Applied
+        ApplyOutcome::Applied
     );
     assert_eq!(counts(&redis).await, (8, 16));
 }
@@ -164,12 +164,15 @@ async fn a_replayed_batch_leaves_the_owner_s_counts_exact() {
     let owner = store(&redis, "a");
     owner.open(0).await.unwrap();
     let first = batch("0-0", "1-0", 2, 3);
-    assert_eq!(owner.apply(0, &first).await.unwrap(), Applied::Applied);
-    assert_eq!(owner.apply(0, &first).await.unwrap(), Applied::Replayed);
+    assert_eq!(owner.apply(0, &first).await.unwrap(), ApplyOutcome::Applied);
+    assert_eq!(
+        owner.apply(0, &first).await.unwrap(),
+        ApplyOutcome::Replayed
+    );
     assert_eq!(counts(&redis).await, (2, 3));
     assert_eq!(
         owner.apply(0, &batch("1-0", "2-0", 1, 1)).await.unwrap(),
-        Applied::Applied
+        ApplyOutcome::Applied
     );
     assert_eq!(
         counts(&redis).await,
@@ -196,13 +199,13 @@ async fn a_partition_whose_cursor_was_lost_is_started_again() {
         .unwrap();
     assert_eq!(
         owner.apply(0, &batch("5-0", "6-0", 1, 1)).await.unwrap(),
-        Applied::Fenced {
+        ApplyOutcome::Fenced {
             cursor: "0-0".into()
         }
     );
     assert_eq!(
         owner.apply(0, &batch("0-0", "6-0", 1, 1)).await.unwrap(),
-        Applied::Applied
+        ApplyOutcome::Applied
     );
     assert_eq!(counts(&redis).await, (1, 1));
 }

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use platform::configuration::{ModelDefaults, positive_millis};
-use platform::redis_conn::RedisArgs;
+use platform::redis_settings::RedisArgs;
 use platform::telemetry::LogArgs;
 use std::net::SocketAddr;
 use std::path::PathBuf;

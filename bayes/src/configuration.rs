@@ -3,7 +3,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use platform::configuration::{ModelDefaults, millis, positive_millis};
-use platform::redis_conn::RedisArgs;
+use platform::redis_settings::RedisArgs;
 use platform::telemetry::LogArgs;
 use std::path::PathBuf;
 use std::time::Duration;

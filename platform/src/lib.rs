@@ -16,7 +16,7 @@ pub mod memory;
 pub mod notice;
 pub mod partition;
 pub mod partition_count;
-pub mod redis_conn;
+pub mod redis_settings;
 pub mod scripts;
 pub mod shutdown;
 pub mod stored_model;
@@ -25,5 +25,5 @@ pub mod telemetry;
 
 pub use connection::RedisConnection;
 pub use keys::{PartitionKeys, RedisKeys};
-pub use redis_conn::{RedisArgs, RedisSettings};
+pub use redis_settings::{RedisArgs, RedisSettings};
 pub use stored_model::StoredModelError;

@@ -101,14 +101,14 @@ impl PartitionStore for MemoryStore {
         Ok(opened)
     }
 
-    async fn apply(&self, _: u32, batch: &Batch) -> Result<Applied, PortError> {
+    async fn apply(&self, _: u32, batch: &Batch) -> Result<ApplyOutcome, PortError> {
         let mut state = self.state.lock().unwrap();
         if state.failures > 0 {
             state.failures -= 1;
             return Err(PortError::Unavailable("down".into()));
         }
         if state.cursor != batch.after {
-            return Ok(Applied::Fenced {
+            return Ok(ApplyOutcome::Fenced {
                 cursor: state.cursor.clone(),
             });
         }
@@ -136,7 +136,7 @@ impl PartitionStore for MemoryStore {
         state.dead.extend(batch.dead.iter().map(|d| d.id.clone()));
         state.cursor.clone_from(&batch.last);
         state.applies += 1;
-        Ok(Applied::Applied)
+        Ok(ApplyOutcome::Applied)
     }
 
     async fn load(&self, model: &str) -> Result<Option<ModelState>, PortError> {

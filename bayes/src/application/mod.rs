@@ -17,7 +17,7 @@ pub use batch::{Batch, BatchBuilder, DeadLetter, Op};
 pub use ingress::Ingress;
 pub use ownership::{Assignment, Ownership};
 pub use ports::{
-    Applied, ChannelMessage, ChannelMessages, Forwarded, IngressLog, Leases, LogReaders,
+    ApplyOutcome, ChannelMessage, ChannelMessages, Forwarded, IngressLog, Leases, LogReaders,
     ModelChange, ModelObserver, PartitionLog, PartitionStore, PortError, Read,
 };
 pub use worker::{WorkerStop, Workers};

@@ -3,7 +3,7 @@
 //! (`bayes rebuild`), which replays each partition's log from the start
 //! through the same compare-and-set apply the consumers use.
 
-use super::{Applied, LogReaders, PartitionStore, PortError};
+use super::{ApplyOutcome, LogReaders, PartitionStore, PortError};
 use async_trait::async_trait;
 
 /// Where one partition stands.
@@ -86,12 +86,12 @@ pub async fn rebuild(
             continue;
         }
         match store.apply(partition, &read.batch).await? {
-            Applied::Applied | Applied::Replayed => {
+            ApplyOutcome::Applied | ApplyOutcome::Replayed => {
                 applied += read.batch.entries;
                 position = read.batch.last;
             }
             // A running consumer applied it first: go on from where it is.
-            Applied::Fenced { cursor } => position = cursor,
+            ApplyOutcome::Fenced { cursor } => position = cursor,
         }
         progress(admin.report(partition).await?.read.min(total), total);
     }

@@ -44,7 +44,7 @@ pub trait LogReaders: Send + Sync {
 
 /// What applying a batch did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Applied {
+pub enum ApplyOutcome {
     /// Applied now: the cursor moved to the batch's end.
     Applied,
     /// This applier had already applied exactly this batch: a request
@@ -67,7 +67,7 @@ pub trait PartitionStore: Send + Sync {
 
     /// Applies `batch` in one atomic step if the partition's cursor is
     /// `batch.after`: counts, definitions, deletions, dead letters, cursor.
-    async fn apply(&self, partition: u32, batch: &Batch) -> Result<Applied, PortError>;
+    async fn apply(&self, partition: u32, batch: &Batch) -> Result<ApplyOutcome, PortError>;
 
     /// A model's stored state, `None` if it does not exist.
     async fn load(&self, model: &str) -> Result<Option<ModelState>, PortError>;

@@ -10,7 +10,7 @@
 //! and this worker stops when it sees one, so the ownership loop can decide.
 
 use super::retry::{Backoff, Episode};
-use super::{Applied, Batch, LogReaders, ModelChange, ModelObserver, Op, PartitionStore};
+use super::{ApplyOutcome, Batch, LogReaders, ModelChange, ModelObserver, Op, PartitionStore};
 use std::sync::Arc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -72,7 +72,7 @@ impl Workers {
         tracing::info!(partition, cursor = %position, "consuming partition");
         let mut backoff = Backoff::default();
         let mut failing = Episode::default();
-        let mut applying: Option<JoinHandle<Option<Applied>>> = None;
+        let mut applying: Option<JoinHandle<Option<ApplyOutcome>>> = None;
         let outcome = loop {
             if stop.is_cancelled() {
                 break WorkerStop::Stopped;
@@ -140,7 +140,12 @@ impl Workers {
 
     /// Applies one batch, retrying while the store fails; `None` if `stop`
     /// came first (the batch stays after the cursor, to be read again).
-    async fn apply(self, partition: u32, batch: Batch, stop: CancellationToken) -> Option<Applied> {
+    async fn apply(
+        self,
+        partition: u32,
+        batch: Batch,
+        stop: CancellationToken,
+    ) -> Option<ApplyOutcome> {
         for dead in &batch.dead {
             tracing::warn!(partition, id = %dead.id, reason = %dead.reason, "entry is not an event; dead-lettered");
         }
@@ -168,14 +173,14 @@ impl Workers {
         }
     }
 
-    fn record(&self, partition: u32, batch: &Batch, applied: &Applied) {
-        if let Applied::Fenced { cursor } = applied {
+    fn record(&self, partition: u32, batch: &Batch, applied: &ApplyOutcome) {
+        if let ApplyOutcome::Fenced { cursor } = applied {
             metrics::counter!("bayes_batches_fenced_total").increment(1);
             tracing::warn!(partition, batch_after = %batch.after, %cursor,
                 "another owner applied past this batch; it changed nothing (fenced)");
             return;
         }
-        if *applied == Applied::Replayed {
+        if *applied == ApplyOutcome::Replayed {
             metrics::counter!("bayes_batches_replayed_total").increment(1);
         }
         for op in &batch.ops {
@@ -203,12 +208,12 @@ impl Workers {
 
 /// Waits for the apply in flight, if any; `Some` if the worker must stop.
 async fn finish(
-    applying: Option<JoinHandle<Option<Applied>>>,
+    applying: Option<JoinHandle<Option<ApplyOutcome>>>,
     partition: u32,
 ) -> Option<WorkerStop> {
     let task = applying?;
     match task.await {
-        Ok(Some(Applied::Fenced { .. })) => Some(WorkerStop::Fenced),
+        Ok(Some(ApplyOutcome::Fenced { .. })) => Some(WorkerStop::Fenced),
         Ok(Some(_)) => None,
         Ok(None) => Some(WorkerStop::Stopped),
         Err(error) if error.is_panic() => {

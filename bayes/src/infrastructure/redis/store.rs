@@ -4,7 +4,7 @@
 
 use super::model_cache::{ModelCache, Plan};
 use super::port_error;
-use crate::application::{Applied, Batch, Op, PartitionStore, PortError};
+use crate::application::{ApplyOutcome, Batch, Op, PartitionStore, PortError};
 use domain::{DefaultDefinitions, ModelName, ModelState};
 use platform::RedisConnection;
 use platform::failure::server_code;
@@ -229,7 +229,7 @@ impl PartitionStore for RedisPartitionStore {
             .ok_or_else(|| PortError::Failed(format!("{} has no id after its start", keys.cursor)))
     }
 
-    async fn apply(&self, partition: u32, batch: &Batch) -> Result<Applied, PortError> {
+    async fn apply(&self, partition: u32, batch: &Batch) -> Result<ApplyOutcome, PortError> {
         let keys = self.partition(partition)?;
         let mut cache = self.cache(partition)?.lock().await;
         cache.start_at(&batch.after);
@@ -258,26 +258,26 @@ impl PartitionStore for RedisPartitionStore {
                 cache.drop_all();
                 drop(cache);
                 let cursor = self.open(partition).await?;
-                return Ok(Applied::Fenced { cursor });
+                return Ok(ApplyOutcome::Fenced { cursor });
             }
             Err(error) => return Err(port_error(&error)),
         };
         let applied = match ApplyReply::parse(&reply).map_err(PortError::Failed)? {
             ApplyReply::Applied => {
                 cache.commit(plan, &batch.last);
-                Applied::Applied
+                ApplyOutcome::Applied
             }
             ApplyReply::Replayed => {
                 // Applied before (a resent call, or a retry after the
                 // replicas did not confirm it): the plan may have been made
                 // from counts that already held this batch. Read them again.
                 cache.drop_all();
-                Applied::Replayed
+                ApplyOutcome::Replayed
             }
             ApplyReply::Fenced { cursor } => {
                 // Another owner moved the cursor: what we knew may be stale.
                 cache.drop_all();
-                return Ok(Applied::Fenced { cursor });
+                return Ok(ApplyOutcome::Fenced { cursor });
             }
         };
         drop(cache);
