@@ -47,6 +47,9 @@ scripts! {
 /// followed by `WAIT` on the same connection.
 pub const APPEND_SOURCE: &str = include_str!("scripts/append.lua");
 
+/// The source of [`APPLY`], for its `EVAL` when Redis lost the script.
+pub const APPLY_SOURCE: &str = include_str!("scripts/apply.lua");
+
 /// The source of [`LOSS_CHECK`], for a `MULTI` that runs it with `EVAL`
 /// beside a plain `XREAD` (a script's reply would be converted to Lua and
 /// back, which doubled the read's cost).

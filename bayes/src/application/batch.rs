@@ -4,7 +4,8 @@
 //! starts and ends (the cursor's compare-and-set).
 
 use domain::{ModelDefinition, ModelEvent};
-use std::collections::HashMap;
+// A fast hash for model names: one lookup per entry (SipHash was 2.5% of a drain).
+use foldhash::HashMap;
 
 /// One step of the apply, in log order for each model.
 #[derive(Debug, Clone, PartialEq)]
@@ -108,7 +109,7 @@ impl BatchBuilder {
                 after: after.to_owned(),
                 ..Batch::default()
             },
-            open_adds: HashMap::new(),
+            open_adds: HashMap::default(),
         }
     }
 

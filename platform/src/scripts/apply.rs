@@ -1,13 +1,13 @@
-//! `apply.lua`'s contract as a type: [`ApplyCall`] builds its keys and
-//! arguments, [`ApplyReply::parse`] reads its answer. The script is only
+//! `apply.lua`'s contract as a type: [`ApplyCall`] builds its command,
+//! [`ApplyReply::parse`] reads its answer. The script is only
 //! ever called through them, so a change to its arguments is a compile
 //! error in the caller.
 
-use super::APPLY;
+use super::{APPLY, APPLY_SOURCE};
 use crate::PartitionKeys;
 use crate::keys::CONSUMER_GROUP;
 use domain::{Counts, ModelDefinition};
-use redis::{ScriptInvocation, Value};
+use redis::{Cmd, Value};
 
 /// The code of the script's refusal when the partition has no cursor (it
 /// was never started, or a failover lost its start): start it again.
@@ -65,16 +65,28 @@ pub struct ApplyCall<'a> {
 }
 
 impl ApplyCall<'_> {
-    /// The script invocation: keys and arguments in the script's layout.
+    /// The command: `EVALSHA` of the script, or with `source` its `EVAL`
+    /// (after a Redis restart emptied the script cache), keys and
+    /// arguments in the script's layout, written into one buffer (a batch
+    /// of 10,000 models is some 50,000 arguments).
     #[must_use]
-    pub fn invocation(&self) -> ScriptInvocation<'static> {
-        let mut call = APPLY.prepare_invoke();
-        call.key(&self.keys.cursor)
-            .key(&self.keys.events)
-            .key(&self.keys.dead)
-            .key(&self.keys.models);
+    pub fn command(&self, source: bool) -> Cmd {
+        let mut call = if source {
+            let mut eval = redis::cmd("EVAL");
+            eval.arg(APPLY_SOURCE);
+            eval
+        } else {
+            let mut evalsha = redis::cmd("EVALSHA");
+            evalsha.arg(APPLY.get_hash());
+            evalsha
+        };
+        call.arg(4 + self.writes.len())
+            .arg(&self.keys.cursor)
+            .arg(&self.keys.events)
+            .arg(&self.keys.dead)
+            .arg(&self.keys.models);
         for (model, _) in self.writes {
-            call.key(self.keys.model_key(model));
+            call.arg(self.keys.model_key(model));
         }
         call.arg(self.after)
             .arg(self.last)

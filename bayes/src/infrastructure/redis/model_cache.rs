@@ -15,8 +15,8 @@
 
 use crate::application::{Batch, Op};
 use domain::{Counts, DefaultDefinitions, ModelDefinition, ModelState};
+use foldhash::HashMap;
 use platform::scripts::apply::ModelWrite;
-use std::collections::HashMap;
 
 /// The largest trial count a model may reach: 2^53 − 1, what every client
 /// (and Lua) reads exactly as a number.
@@ -77,7 +77,7 @@ impl ModelCache {
 
     /// Forgets everything: the cursor may have moved without us.
     pub fn drop_all(&mut self) {
-        self.models = HashMap::new();
+        self.models = HashMap::default();
         self.definitions.clear();
         self.cursor = None;
     }
@@ -157,7 +157,7 @@ impl ModelCache {
     pub fn plan(&self, batch: &Batch, defaults: &DefaultDefinitions) -> Result<Plan, Overflow> {
         // Per model: its state before, its state so far, whether its definition changed.
         let mut touched: Vec<(&str, Option<ModelState>, Option<ModelState>, bool)> = Vec::new();
-        let mut index: HashMap<&str, usize> = HashMap::new();
+        let mut index: HashMap<&str, usize> = HashMap::default();
         for op in &batch.ops {
             let model = op.model();
             let slot = *index.entry(model).or_insert_with(|| {

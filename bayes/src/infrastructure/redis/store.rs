@@ -15,7 +15,7 @@ use platform::scripts::apply::{ApplyCall, ApplyReply, DeadEntry};
 use platform::scripts::{INIT_PARTITION, LOAD_MODELS};
 use platform::stored_model::{FIELDS, decode_hash};
 use platform::{PartitionKeys, RedisKeys};
-use redis::Value;
+use redis::{ErrorKind, ServerErrorKind, Value};
 use std::time::Duration;
 use tokio::sync::Mutex;
 
@@ -177,9 +177,14 @@ impl RedisPartitionStore {
             dead: &dead,
             notice: Some((&self.keys.applied, &notice)),
         };
-        call.invocation()
-            .invoke_async(&mut self.connection.clone())
-            .await
+        let mut connection = self.connection.clone();
+        match call.command(false).query_async(&mut connection).await {
+            Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                // Redis lost the script (a restart, a failover): send its source.
+                call.command(true).query_async(&mut connection).await
+            }
+            reply => reply,
+        }
     }
 
     /// One step of the start: `true` once the partition is ready.
