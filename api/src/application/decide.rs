@@ -2,14 +2,13 @@
 //! draw, from the counts and definitions stored now (a model without a
 //! stored definition is read with its default).
 
+use super::model_list::ModelList;
 use super::verdict::Compared;
 use super::{ModelStore, PortError};
 use domain::{
-    Counts, DecisionError, DefaultDefinitions, ModelDefinition, ModelName, Posterior, Thompson,
-    Warning,
+    Counts, DecisionError, DefaultDefinitions, ModelDefinition, Posterior, Thompson, Warning,
 };
 use serde::Serialize;
-use std::collections::HashSet;
 use std::sync::Arc;
 
 /// One Thompson draw: the model chosen, and the warnings of the models it
@@ -43,13 +42,10 @@ pub struct Decisions {
 /// Why a decision was not made.
 #[derive(Debug, thiserror::Error)]
 pub enum DecideError {
-    /// A name that is not a model name, or given twice.
-    #[error("{0}")]
-    BadRequest(String),
     /// A model that does not exist.
     #[error("unknown model {0}")]
     Unknown(String),
-    /// Too few or too many models, a bad threshold or floor.
+    /// Too few models, a bad threshold or floor.
     #[error(transparent)]
     Decision(#[from] DecisionError),
     /// The store could not be read.
@@ -66,9 +62,13 @@ impl Decisions {
     /// The comparison of `names` (the first is the baseline) at `threshold`.
     ///
     /// # Errors
-    /// A bad, repeated or unknown name, a count outside 2 to
-    /// [`domain::MAX_MODELS`], a bad threshold, or the store failing.
-    pub async fn compare(&self, names: &str, threshold: f64) -> Result<Compared, DecideError> {
+    /// An unknown name, fewer than 2 models, a bad threshold, or the store
+    /// failing.
+    pub async fn compare(
+        &self,
+        names: &ModelList,
+        threshold: f64,
+    ) -> Result<Compared, DecideError> {
         let models = self.load(names).await?;
         let comparison = tokio::task::spawn_blocking(move || domain::compare(&models, threshold))
             .await
@@ -81,7 +81,7 @@ impl Decisions {
     ///
     /// # Errors
     /// As [`Decisions::compare`], and a floor outside `[0, 1/K]`.
-    pub async fn choose(&self, names: &str, floor: f64) -> Result<Choice, DecideError> {
+    pub async fn choose(&self, names: &ModelList, floor: f64) -> Result<Choice, DecideError> {
         let mut models = self.load(names).await?;
         let chosen = tokio::task::spawn_blocking(move || {
             let posteriors = models
@@ -121,40 +121,21 @@ impl Decisions {
         Ok(chosen)
     }
 
-    /// Parses `a,b,c` and loads each model.
+    /// Loads each model.
     async fn load(
         &self,
-        names: &str,
+        names: &ModelList,
     ) -> Result<Vec<(String, ModelDefinition, Counts)>, DecideError> {
-        let mut seen = HashSet::new();
-        let mut parsed = Vec::new();
-        for name in names.split(',') {
-            let model =
-                ModelName::parse(name).map_err(|e| DecideError::BadRequest(e.to_string()))?;
-            if !seen.insert(model.clone()) {
-                return Err(DecideError::BadRequest(format!(
-                    "model {model} is given twice"
-                )));
-            }
-            parsed.push(model);
-        }
-        if parsed.len() > domain::MAX_MODELS {
-            return Err(DecisionError::TooManyModels {
-                given: parsed.len(),
-                max: domain::MAX_MODELS,
-            }
-            .into());
-        }
-        let mut models = Vec::with_capacity(parsed.len());
-        for model in parsed {
+        let mut models = Vec::with_capacity(names.names().len());
+        for model in names.names() {
             let state = self
                 .store
-                .load(&model)
+                .load(model)
                 .await?
                 .ok_or_else(|| DecideError::Unknown(model.to_string()))?;
             models.push((
                 model.to_string(),
-                state.definition.unwrap_or(self.defaults.of(&model)),
+                state.definition.unwrap_or(self.defaults.of(model)),
                 state.counts,
             ));
         }

@@ -1,4 +1,5 @@
-//! An in-memory stand-in for Redis and bayes together (the ports' fake): appends are applied
+//! An in-memory stand-in for Redis and bayes together (the ports' fake), built
+//! only for tests (`cfg(test)` or the `test-support` feature): appends are applied
 //! at once, so what is written can be read back. For tests of the use cases
 //! and of the router without a socket or a Redis; it keeps nothing.
 

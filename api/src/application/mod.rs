@@ -6,8 +6,11 @@ pub mod curve;
 pub mod decide;
 pub mod idempotency;
 pub mod ingest;
+pub mod live;
+#[cfg(any(test, feature = "test-support"))]
 pub mod memory;
 pub mod model_limit;
+pub mod model_list;
 pub mod ports;
 pub mod query;
 pub mod verdict;
@@ -18,7 +21,9 @@ pub use curve::PosteriorCurve;
 pub use decide::{Choice, DecideError, Decisions, ModelWarning};
 pub use idempotency::{BadKey, Guard, IdempotencyKey};
 pub use ingest::{Ingest, IngestError};
+pub use live::Notice;
 pub use model_limit::ModelLimit;
+pub use model_list::{ModelList, ModelListError};
 pub use ports::{
     Appended, ClusterHealth, EventId, EventLog, MemoryHealth, ModelStore, PortError, Readiness,
     StoreHealth,

@@ -2,8 +2,8 @@
 //! token (or the dashboard's session cookie) checked against it, and the
 //! 401/403 answers. With no tokens configured every request passes.
 
-use super::ApiError;
-use super::routes::Shared;
+use super::error::ApiError;
+use super::state::Shared;
 use crate::application::{Denied, Scope};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};

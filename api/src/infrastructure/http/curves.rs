@@ -1,7 +1,8 @@
 //! `GET /models/{name}/posterior`: a model's curve, for drawing.
 
-use super::routes::Shared;
-use super::{ApiError, ErrorBody, extract};
+use super::error::{ApiError, ErrorBody};
+use super::extract;
+use super::state::Shared;
 use crate::application::PosteriorCurve;
 use axum::Json;
 use axum::extract::rejection::{PathRejection, QueryRejection};

@@ -9,7 +9,7 @@
 //! readable by screen readers and by tests, where a canvas or a PNG is not.
 //! The server keeps drawing the PNGs in `graphs/` (the original's interface).
 
-use super::ApiError;
+use super::error::ApiError;
 use axum::extract::Path;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};

@@ -1,8 +1,9 @@
 //! Decisions between models: the exact comparison and a Thompson draw.
 
-use super::routes::Shared;
-use super::{ApiError, ErrorBody, extract};
-use crate::application::{Choice, Compared};
+use super::error::{ApiError, ErrorBody};
+use super::extract;
+use super::state::Shared;
+use crate::application::{Choice, Compared, ModelList};
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
@@ -45,10 +46,9 @@ pub(super) async fn compare(
     query: Result<Query<CompareQuery>, QueryRejection>,
 ) -> Result<Json<Compared>, ApiError> {
     let query = extract::query(query)?;
+    let models = ModelList::parse(&query.models)?;
     let threshold = query.threshold.unwrap_or(domain::DEFAULT_THRESHOLD);
-    Ok(Json(
-        state.decisions.compare(&query.models, threshold).await?,
-    ))
+    Ok(Json(state.decisions.compare(&models, threshold).await?))
 }
 
 /// The query of `GET /choose`.
@@ -85,10 +85,7 @@ pub(super) async fn choose(
     query: Result<Query<ChooseQuery>, QueryRejection>,
 ) -> Result<Json<Choice>, ApiError> {
     let query = extract::query(query)?;
-    Ok(Json(
-        state
-            .decisions
-            .choose(&query.models, query.floor.unwrap_or(0.0))
-            .await?,
-    ))
+    let models = ModelList::parse(&query.models)?;
+    let floor = query.floor.unwrap_or(0.0);
+    Ok(Json(state.decisions.choose(&models, floor).await?))
 }

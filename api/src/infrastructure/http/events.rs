@@ -11,8 +11,8 @@
 //! an idle stream; the stream ends when the server shuts down, so it never
 //! holds a graceful shutdown open.
 
-use super::routes::Shared;
-use crate::infrastructure::redis::notices::Notice;
+use super::state::Shared;
+use crate::application::Notice;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures_util::{Stream, StreamExt};

@@ -1,8 +1,7 @@
 //! Turning what the request carries into the domain's types, with the
 //! error each rejection is answered with.
 
-use super::ApiError;
-use super::routes::MAX_BODY_BYTES;
+use super::error::ApiError;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Path, Query};
@@ -11,6 +10,10 @@ use domain::ModelName;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
+
+/// Largest request body accepted, in bytes (a batch of 10,000 trials as a
+/// JSON array of strings is about 40 KB).
+pub(super) const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// The model name in a path, as the OpenAPI document describes it.
 #[derive(IntoParams)]

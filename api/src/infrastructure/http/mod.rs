@@ -13,6 +13,8 @@ mod observations;
 mod operations;
 mod routes;
 mod session;
+mod state;
 
 pub use error::{ApiError, ErrorBody, Stored};
-pub use routes::{AppState, app};
+pub use routes::app;
+pub use state::AppState;

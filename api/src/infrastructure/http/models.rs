@@ -1,8 +1,9 @@
 //! Models out: the v1 `default` summary and plot, and the named models'
 //! summaries, list, definitions, deletions, curves and plots.
 
-use super::routes::Shared;
-use super::{ApiError, ErrorBody, extract};
+use super::error::{ApiError, ErrorBody};
+use super::extract;
+use super::state::Shared;
 use crate::application::{ListedModel, NamedSummary, catalog::MAX_PAGE};
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};

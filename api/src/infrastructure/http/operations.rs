@@ -1,7 +1,7 @@
 //! Probes, metrics and the answer to any other route.
 
-use super::routes::Shared;
-use super::{ApiError, ErrorBody};
+use super::error::{ApiError, ErrorBody};
+use super::state::Shared;
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;

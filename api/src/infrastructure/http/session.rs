@@ -4,7 +4,7 @@
 //! token in a URL. The cookie grants `read` only.
 
 use super::auth::{SESSION_COOKIE, bearer, refuse, session as session_token};
-use super::routes::Shared;
+use super::state::Shared;
 use crate::application::{Denied, Scope};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};

@@ -5,18 +5,10 @@
 //! most 64 model names). After a reconnect the streams are told to resync,
 //! since notices published meanwhile are gone (pub/sub keeps nothing).
 
+use crate::application::Notice;
 use futures_util::StreamExt;
 use std::time::Duration;
 use tokio::sync::broadcast;
-
-/// What a live view hears.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Notice {
-    /// A batch was applied: the notice's JSON.
-    Applied(String),
-    /// Notices may have been missed: read everything again.
-    Resync,
-}
 
 /// Notices buffered per stream before a slow one is told to resync.
 const BUFFER: usize = 256;
