@@ -5,11 +5,11 @@
 //! the supervised tasks until shutdown.
 
 use crate::application::render::RenderLoop;
-use crate::application::{Assignment, Ingress, Ownership, Workers};
+use crate::application::{Assignment, Forwarder, Ownership, Workers};
 use crate::configuration::Configuration;
 use crate::infrastructure::plot::PngDirectory;
 use crate::infrastructure::redis::{
-    ReadSettings, RedisChannel, RedisIngressLog, RedisLeases, RedisLogReaders, RedisPartitionStore,
+    ReadSettings, RedisChannel, RedisForwardLog, RedisLeases, RedisLogReaders, RedisPartitionStore,
 };
 use anyhow::Context;
 use domain::DefaultDefinitions;
@@ -84,7 +84,7 @@ impl Application {
     }
 
     /// Runs until `shutdown`, then stops in order: consumers and the
-    /// pub/sub ingress (each finishing its batch in hand), then the renderer.
+    /// pub/sub forwarder (each finishing its batch in hand), then the renderer.
     ///
     /// # Errors
     /// A partition count that differs from the deployment's, or a task that
@@ -118,7 +118,7 @@ impl Application {
         let work = CancellationToken::new();
         let drawing = CancellationToken::new();
         let ownership = self.ownership(Workers::new(self.readers(), store, changed));
-        let ingress = self.ingress();
+        let forwarder = self.forwarder();
         let (assignment, fault) = (
             self.assignment.clone(),
             self.configuration.fault_inject.clone(),
@@ -131,7 +131,7 @@ impl Application {
                         "consumer",
                         consume(ownership, assignment, fault, work.clone()),
                     ),
-                    Task::new("pubsub-ingress", run_ok(ingress.run(work.clone()))),
+                    Task::new("pubsub-forwarder", run_ok(forwarder.run(work.clone()))),
                 ],
             },
             Stage {
@@ -201,8 +201,8 @@ impl Application {
         )
     }
 
-    fn ingress(&self) -> Ingress<RedisChannel> {
-        let log = RedisIngressLog::new(
+    fn forwarder(&self) -> Forwarder<RedisChannel> {
+        let log = RedisForwardLog::new(
             self.shared.clone(),
             self.redis.keys.clone(),
             self.instance.clone(),
@@ -215,7 +215,7 @@ impl Application {
             self.configuration.redis_channel.clone(),
             self.redis.timeout,
         );
-        Ingress::new(
+        Forwarder::new(
             Arc::new(log),
             channel,
             self.configuration.redis_channel.clone(),

@@ -209,7 +209,7 @@ pub struct MemoryIngressLog {
 }
 
 #[async_trait]
-impl IngressLog for MemoryIngressLog {
+impl ForwardLog for MemoryIngressLog {
     async fn acquire(&self) -> Result<bool, PortError> {
         Ok(*self.leader.lock().unwrap())
     }

@@ -1,7 +1,7 @@
 //! The subscriber's use cases and the ports they need.
 
 pub mod batch;
-pub mod ingress;
+pub mod forwarder;
 pub mod operate;
 pub mod ownership;
 pub mod plot;
@@ -14,10 +14,10 @@ pub mod worker;
 mod fakes;
 
 pub use batch::{Batch, BatchBuilder, DeadLetter, Op};
-pub use ingress::Ingress;
+pub use forwarder::Forwarder;
 pub use ownership::{Assignment, Ownership};
 pub use ports::{
-    ApplyOutcome, ChannelMessage, ChannelMessages, Forwarded, IngressLog, Leases, LogReaders,
+    ApplyOutcome, ChannelMessage, ChannelMessages, ForwardLog, Forwarded, Leases, LogReaders,
     ModelChange, ModelObserver, PartitionLog, PartitionStore, PortError, Read,
 };
 pub use worker::{WorkerStop, Workers};

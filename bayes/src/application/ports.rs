@@ -116,10 +116,10 @@ pub enum Forwarded {
     NotLeader,
 }
 
-/// The log as the pub/sub ingress writes to it: only while holding the
+/// The log as the pub/sub forwarder writes to it: only while holding the
 /// forwarding lease, so that one PUBLISH is forwarded by one instance.
 #[async_trait]
-pub trait IngressLog: Send + Sync {
+pub trait ForwardLog: Send + Sync {
     /// Takes the lease if it is free, renews it if it is ours; `true` if ours.
     async fn acquire(&self) -> Result<bool, PortError>;
 

@@ -1,7 +1,7 @@
 //! Redis adapters for the subscriber's ports.
 
 mod admin;
-mod ingress;
+mod forwarder;
 mod leases;
 mod log_reader;
 mod model_cache;
@@ -10,7 +10,7 @@ mod reply;
 mod store;
 
 pub use admin::RedisPartitionAdmin;
-pub use ingress::{RedisChannel, RedisIngressLog};
+pub use forwarder::{RedisChannel, RedisForwardLog};
 pub use leases::RedisLeases;
 pub use log_reader::{ReadSettings, RedisLogReaders};
 pub use store::RedisPartitionStore;

@@ -19,7 +19,7 @@ async fn run(leader: bool, messages: Vec<ChannelMessage>) -> (Arc<MemoryIngressL
         subscriptions: subscriptions.clone(),
         drained: shutdown.clone(),
     };
-    let ingress = Ingress::new(
+    let forwarder = Forwarder::new(
         log.clone(),
         channel,
         "update_model".into(),
@@ -32,7 +32,7 @@ async fn run(leader: bool, messages: Vec<ChannelMessage>) -> (Arc<MemoryIngressL
             stop.cancel();
         });
     }
-    ingress.run(shutdown).await;
+    forwarder.run(shutdown).await;
     let subscribed = *subscriptions.lock().unwrap();
     (log, subscribed)
 }

@@ -1,4 +1,4 @@
-//! The legacy pub/sub ingress: `PUBLISH update_model w` is appended to the
+//! The legacy pub/sub forwarder: `PUBLISH update_model w` is appended to the
 //! log of the model `default`, `PUBLISH update_model:<name> w` to `<name>`'s,
 //! and from there applied like any other entry.
 //!
@@ -12,7 +12,7 @@
 
 use super::batch::printable;
 use super::retry::Backoff;
-use super::{ChannelMessage, ChannelMessages, Forwarded, IngressLog, PortError};
+use super::{ChannelMessage, ChannelMessages, ForwardLog, Forwarded, PortError};
 use domain::{ModelName, Observation};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,19 +22,19 @@ use tokio_util::sync::CancellationToken;
 const MAX_FORWARD_BATCH: usize = 1_000;
 
 /// Forwards the channel into the log while this instance holds the lease.
-pub struct Ingress<M> {
-    log: Arc<dyn IngressLog>,
+pub struct Forwarder<M> {
+    log: Arc<dyn ForwardLog>,
     messages: M,
     channel: String,
     renew_every: Duration,
 }
 
-impl<M: ChannelMessages> Ingress<M> {
+impl<M: ChannelMessages> Forwarder<M> {
     /// Forwards `messages` from `channel` and `channel:<name>` into `log`,
     /// renewing (or trying to take) the lease every `renew_every`, which must
     /// be well under the lease's TTL.
     pub fn new(
-        log: Arc<dyn IngressLog>,
+        log: Arc<dyn ForwardLog>,
         messages: M,
         channel: String,
         renew_every: Duration,
@@ -87,7 +87,7 @@ impl<M: ChannelMessages> Ingress<M> {
         if let Err(error) = self.log.release().await {
             tracing::debug!(%error, "could not release the forwarding lease; it expires by itself");
         }
-        tracing::info!("pub/sub ingress stopped");
+        tracing::info!("pub/sub forwarder stopped");
     }
 
     /// Forwards messages until the lease or the connection is lost, or shutdown.

@@ -2,7 +2,7 @@
 //! model's partition, and the subscription to `<channel>` and `<channel>:*`.
 
 use super::{claim_lease, port_error, release_lease};
-use crate::application::{ChannelMessage, ChannelMessages, Forwarded, IngressLog, PortError};
+use crate::application::{ChannelMessage, ChannelMessages, ForwardLog, Forwarded, PortError};
 use async_trait::async_trait;
 use domain::Observation;
 use futures_util::{FutureExt, StreamExt};
@@ -16,7 +16,7 @@ use redis::aio::PubSubStream;
 use std::time::Duration;
 
 /// Lease-checked writes to the log and the dead-letter stream.
-pub struct RedisIngressLog {
+pub struct RedisForwardLog {
     connection: RedisConnection,
     keys: RedisKeys,
     instance: String,
@@ -25,7 +25,7 @@ pub struct RedisIngressLog {
     dead_maxlen: u64,
 }
 
-impl RedisIngressLog {
+impl RedisForwardLog {
     /// Writes as `instance`, holding the lease for `lease_ttl` per renewal.
     pub fn new(
         connection: RedisConnection,
@@ -79,7 +79,7 @@ impl RedisIngressLog {
 }
 
 #[async_trait]
-impl IngressLog for RedisIngressLog {
+impl ForwardLog for RedisForwardLog {
     /// The lease, then its fence in every partition: a new holder forwards
     /// only once the previous holder's fences are gone (released, or
     /// expired a lease period after its last renewal), so no message is
@@ -200,7 +200,7 @@ impl ChannelMessages for RedisChannel {
         let subscribe = async {
             let mut pubsub = client.get_async_pubsub().await?;
             // One pattern for `<channel>` and `<channel>:<model>`; the
-            // ingress refuses what else `<channel>*` matches.
+            // forwarder refuses what else `<channel>*` matches.
             pubsub.psubscribe(format!("{}*", self.channel)).await?;
             Ok::<_, redis::RedisError>(pubsub.into_on_message())
         };
