@@ -4,14 +4,17 @@
 //! decoded in place from a raw connection; on TLS through redis-rs.
 
 use super::port_error;
-use super::raw::{Frame, RawConnection, RawError, RespError, encode};
-use super::reply::{add_entries, add_raw_entries};
+use super::raw::{RawConnection, RawError};
+use super::reply::add_entries;
 use crate::application::{BatchBuilder, LogReaders, PartitionLog, PortError, Read};
 use platform::RedisConnection;
 use platform::scripts::LOSS_CHECK_SOURCE;
 use platform::{PartitionKeys, RedisSettings};
 use redis::{ConnectionAddr, ConnectionInfo, Value};
 use std::time::{Duration, Instant};
+
+mod raw_read;
+use raw_read::{raw_error, raw_read};
 
 /// How often a reader at the end of the log still checks for trimmed entries.
 const LOSS_CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -219,59 +222,6 @@ impl RedisPartitionLog {
                 result.map_err(raw_error)
             }
         }
-    }
-}
-
-/// A read over the raw connection, decoded in place.
-async fn raw_read(
-    raw: &mut RawConnection,
-    xread: &[Vec<u8>],
-    loss_check: Option<[&[u8]; 5]>,
-    block: Option<Duration>,
-    keys: &PartitionKeys,
-    partitions: u32,
-    builder: &mut BatchBuilder,
-) -> Result<u64, RawError> {
-    let xread: Vec<&[u8]> = xread.iter().map(Vec::as_slice).collect();
-    let request = raw.request();
-    let frames = if let Some(loss_check) = loss_check {
-        encode(request, &[b"MULTI"]);
-        encode(request, &loss_check);
-        encode(request, &xread);
-        encode(request, &[b"EXEC"]);
-        4
-    } else {
-        encode(request, &xread);
-        1
-    };
-    raw.round_trip(frames, block.unwrap_or_default()).await?;
-    let mut frame = Frame::new(raw.reply(), 0);
-    let mut lost = 0;
-    if frames == 4 {
-        for _ in 0..3 {
-            frame.simple()?;
-        }
-        if frame.array()? != Some(2) {
-            return Err(RespError::Protocol("EXEC did not run both commands".into()).into());
-        }
-        lost = u64::try_from(frame.int()?).unwrap_or(0);
-    }
-    add_raw_entries(&mut frame, keys, partitions, builder)?;
-    if frame.position() != raw.reply().len() {
-        return Err(RespError::Protocol("bytes left after the reply".into()).into());
-    }
-    Ok(lost)
-}
-
-fn raw_error(error: RawError) -> PortError {
-    match error {
-        RawError::Io(error) => PortError::Unavailable(error.to_string()),
-        RawError::Resp(RespError::Server(message))
-            if platform::failure::is_transient_reply(&message) =>
-        {
-            PortError::Unavailable(message)
-        }
-        RawError::Resp(error) => PortError::Failed(error.to_string()),
     }
 }
 

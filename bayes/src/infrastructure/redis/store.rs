@@ -2,20 +2,18 @@
 //! Each partition's models are cached as of its cursor ([`ModelCache`]),
 //! so an apply writes every touched model's state once.
 
-use super::model_cache::{ModelCache, Plan};
+use super::model_cache::ModelCache;
 use super::port_error;
-use crate::application::{ApplyOutcome, Batch, Op, PartitionStore, PortError};
+use crate::application::{ApplyOutcome, Batch, PartitionStore, PortError};
 use domain::{DefaultDefinitions, ModelName, ModelState};
 use platform::RedisConnection;
 use platform::failure::server_code;
 use platform::keys::CONSUMER_GROUP;
-use platform::notice::Notice;
+use platform::scripts::INIT_PARTITION;
+use platform::scripts::apply::ApplyReply;
 use platform::scripts::apply::NO_CURSOR;
-use platform::scripts::apply::{ApplyCall, ApplyReply, DeadEntry};
-use platform::scripts::{INIT_PARTITION, LOAD_MODELS};
 use platform::stored_model::{FIELDS, decode_hash};
 use platform::{PartitionKeys, RedisKeys};
-use redis::{ErrorKind, ServerErrorKind, Value};
 use std::time::Duration;
 use tokio::sync::Mutex;
 
@@ -23,6 +21,8 @@ use tokio::sync::Mutex;
 /// cache starts afresh, so bayes's memory stays bounded however many
 /// models there are.
 pub const MAX_CACHED_MODELS: usize = 1_000_000;
+
+mod scripts;
 
 /// Most v1 pending entries taken over per script call.
 const UPGRADE_BATCH: usize = 1_000;
@@ -113,78 +113,6 @@ impl RedisPartitionStore {
         self.caches
             .get(partition as usize)
             .ok_or_else(|| PortError::Failed(format!("no partition {partition}")))
-    }
-
-    /// The stored state of each of `models` (one read-only script).
-    async fn load_all(
-        &self,
-        keys: &PartitionKeys,
-        models: &[&str],
-    ) -> Result<Vec<Option<ModelState>>, PortError> {
-        if models.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut load = LOAD_MODELS.prepare_invoke();
-        for model in models {
-            load.key(keys.model_key(model));
-        }
-        load.arg(&FIELDS);
-        let values: Vec<[Option<String>; 4]> = load
-            .invoke_async(&mut self.connection.clone())
-            .await
-            .map_err(|e| port_error(&e))?;
-        if values.len() != models.len() {
-            return Err(PortError::Failed(format!(
-                "{} model hashes read for {} models",
-                values.len(),
-                models.len()
-            )));
-        }
-        values.into_iter().map(stored).collect()
-    }
-
-    /// Runs the apply script for `batch` as `plan` writes it.
-    async fn call(
-        &self,
-        keys: &PartitionKeys,
-        partition: u32,
-        batch: &Batch,
-        plan: &Plan,
-    ) -> redis::RedisResult<Value> {
-        let writes: Vec<(&str, _)> = plan.writes.iter().map(|(m, w)| (m.as_str(), *w)).collect();
-        let created: Vec<&str> = plan.created.iter().map(String::as_str).collect();
-        let removed: Vec<&str> = plan.removed.iter().map(String::as_str).collect();
-        let dead: Vec<DeadEntry<'_>> = batch
-            .dead
-            .iter()
-            .map(|d| DeadEntry {
-                id: &d.id,
-                reason: &d.reason,
-                raw: &d.raw,
-            })
-            .collect();
-        let notice = Notice::of(partition, batch.ops.iter().map(Op::model)).to_json();
-        let call = ApplyCall {
-            keys,
-            after: &batch.after,
-            last: &batch.last,
-            entries: batch.entries,
-            applier: &self.applier,
-            dead_maxlen: self.dead_maxlen,
-            writes: &writes,
-            created: &created,
-            removed: &removed,
-            dead: &dead,
-            notice: Some((&self.keys.applied, &notice)),
-        };
-        let mut connection = self.connection.clone();
-        match call.command(false).query_async(&mut connection).await {
-            Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
-                // Redis lost the script (a restart, a failover): send its source.
-                call.command(true).query_async(&mut connection).await
-            }
-            reply => reply,
-        }
     }
 
     /// One step of the start: `true` once the partition is ready.

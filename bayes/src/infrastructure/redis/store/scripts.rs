@@ -1,0 +1,88 @@
+//! The apply's two script calls: reading the models the cache lacks, and
+//! the apply itself, built from the plan.
+
+use super::{RedisPartitionStore, stored};
+use crate::application::{Batch, Op, PortError};
+use crate::infrastructure::redis::model_cache::Plan;
+use crate::infrastructure::redis::port_error;
+use domain::ModelState;
+use platform::PartitionKeys;
+use platform::notice::Notice;
+use platform::scripts::LOAD_MODELS;
+use platform::scripts::apply::{ApplyCall, DeadEntry};
+use platform::stored_model::FIELDS;
+use redis::{ErrorKind, ServerErrorKind, Value};
+
+impl RedisPartitionStore {
+    /// The stored state of each of `models` (one read-only script).
+    pub(super) async fn load_all(
+        &self,
+        keys: &PartitionKeys,
+        models: &[&str],
+    ) -> Result<Vec<Option<ModelState>>, PortError> {
+        if models.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut load = LOAD_MODELS.prepare_invoke();
+        for model in models {
+            load.key(keys.model_key(model));
+        }
+        load.arg(&FIELDS);
+        let values: Vec<[Option<String>; 4]> = load
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(|e| port_error(&e))?;
+        if values.len() != models.len() {
+            return Err(PortError::Failed(format!(
+                "{} model hashes read for {} models",
+                values.len(),
+                models.len()
+            )));
+        }
+        values.into_iter().map(stored).collect()
+    }
+
+    /// Runs the apply script for `batch` as `plan` writes it.
+    pub(super) async fn call(
+        &self,
+        keys: &PartitionKeys,
+        partition: u32,
+        batch: &Batch,
+        plan: &Plan,
+    ) -> redis::RedisResult<Value> {
+        let writes: Vec<(&str, _)> = plan.writes.iter().map(|(m, w)| (m.as_str(), *w)).collect();
+        let created: Vec<&str> = plan.created.iter().map(String::as_str).collect();
+        let removed: Vec<&str> = plan.removed.iter().map(String::as_str).collect();
+        let dead: Vec<DeadEntry<'_>> = batch
+            .dead
+            .iter()
+            .map(|d| DeadEntry {
+                id: &d.id,
+                reason: &d.reason,
+                raw: &d.raw,
+            })
+            .collect();
+        let notice = Notice::of(partition, batch.ops.iter().map(Op::model)).to_json();
+        let call = ApplyCall {
+            keys,
+            after: &batch.after,
+            last: &batch.last,
+            entries: batch.entries,
+            applier: &self.applier,
+            dead_maxlen: self.dead_maxlen,
+            writes: &writes,
+            created: &created,
+            removed: &removed,
+            dead: &dead,
+            notice: Some((&self.keys.applied, &notice)),
+        };
+        let mut connection = self.connection.clone();
+        match call.command(false).query_async(&mut connection).await {
+            Err(error) if error.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+                // Redis lost the script (a restart, a failover): send its source.
+                call.command(true).query_async(&mut connection).await
+            }
+            reply => reply,
+        }
+    }
+}
