@@ -27,5 +27,6 @@ mod outages;
 mod partitions;
 mod pipeline;
 mod redis_access;
+mod redis_users;
 mod replay;
 mod soak;
