@@ -6,7 +6,7 @@
 
 use crate::application::{Catalog, Decisions, Ingest, ModelLimit, ModelQuery, Tokens};
 use crate::configuration::Configuration;
-use crate::infrastructure::http::{ApiError, AppState, app};
+use crate::infrastructure::http::{ApiError, AppState, UseCases, app};
 use crate::infrastructure::redis::{
     GroupCommitLog, RedisModelStore, RedisReadiness, WriteSettings, notices,
 };
@@ -82,22 +82,25 @@ impl Application {
             .definitions()
             .map_err(anyhow::Error::msg)?;
         let limit = Arc::new(ModelLimit::new(configuration.max_models, store.clone()));
-        let state = AppState {
+        let use_cases = UseCases {
             ingest: Ingest::new(log.clone(), crate::application::ingest::MAX_BATCH)
                 .with_limit(limit.clone()),
             query: ModelQuery::new(store.clone(), defaults),
             catalog: Catalog::new(store.clone(), log, defaults).with_limit(limit),
             decisions: Decisions::new(store.clone(), defaults),
-            readiness: Arc::new(RedisReadiness::new(
-                connection.clone(),
-                redis.allow_eviction,
-            )),
-            graphs_dir: configuration.graphs_dir.clone(),
-            metrics,
-            tokens,
-            notices,
-            stopping,
         };
+        let readiness = Arc::new(RedisReadiness::new(
+            connection.clone(),
+            redis.allow_eviction,
+        ));
+        let state = AppState::new(
+            use_cases,
+            readiness,
+            configuration.graphs_dir.clone(),
+            metrics,
+        )
+        .with_tokens(tokens)
+        .with_events(notices, stopping);
         let state_tokens = state.tokens.len();
         let router = app(state)
             .layer(

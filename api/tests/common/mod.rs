@@ -3,8 +3,8 @@
 #![allow(dead_code)] // each test file uses its own part
 
 use api::application::memory::MemoryModels;
-use api::application::{Catalog, Decisions, Ingest, ModelQuery, Tokens};
-use api::infrastructure::http::{AppState, app};
+use api::application::{Catalog, Decisions, Ingest, ModelQuery};
+use api::infrastructure::http::{AppState, UseCases, app};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use domain::DefaultDefinitions;
@@ -31,18 +31,18 @@ fn bounded_router(up: bool, full: bool, max_batch: usize) -> (axum::Router, Arc<
     memory.set_up(up);
     memory.set_full(full);
     let defaults = DefaultDefinitions::default();
-    let state = AppState {
+    let use_cases = UseCases {
         ingest: Ingest::new(memory.clone(), max_batch),
         query: ModelQuery::new(memory.clone(), defaults),
         catalog: Catalog::new(memory.clone(), memory.clone(), defaults),
         decisions: Decisions::new(memory.clone(), defaults),
-        readiness: memory.clone(),
-        graphs_dir: std::env::temp_dir().join("no-such-graphs-dir"),
-        metrics: PrometheusBuilder::new().build_recorder().handle(),
-        tokens: Tokens::default(),
-        notices: tokio::sync::broadcast::channel(1).0,
-        stopping: tokio::sync::watch::channel(false).1,
     };
+    let state = AppState::new(
+        use_cases,
+        memory.clone(),
+        std::env::temp_dir().join("no-such-graphs-dir"),
+        PrometheusBuilder::new().build_recorder().handle(),
+    );
     (app(state), memory)
 }
 

@@ -9,6 +9,9 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::Cookie;
+use axum_extra::headers::HeaderMapExt;
+use axum_extra::headers::authorization::{Authorization, Bearer};
 
 /// The dashboard's session cookie: it holds a token, is `HttpOnly` (no
 /// script reads it) and `SameSite=Strict`, and grants `read` only, whatever
@@ -55,36 +58,40 @@ pub(super) async fn authorize(
 
 fn check(state: &Shared, headers: &HeaderMap, needed: Scope) -> Result<(), Denied> {
     if let Some(value) = headers.get(header::AUTHORIZATION) {
-        return state.tokens.check(Some(bearer(value.as_bytes())), needed);
+        return state.tokens.check(Some(&presented(headers, value)), needed);
     }
     match session(headers) {
         // The cookie stands for `read` only.
-        Some(token) if needed == Scope::Read => state.tokens.check(Some(token), Scope::Read),
+        Some(token) if needed == Scope::Read => {
+            state.tokens.check(Some(token.as_bytes()), Scope::Read)
+        }
         Some(_) => Err(Denied::Missing),
         None => Err(Denied::Missing),
     }
 }
 
-/// The token of `Bearer <token>` (the scheme in any case); anything else
-/// is compared as it is, and so matches no token.
-pub(super) fn bearer(value: &[u8]) -> &[u8] {
-    match value.get(..7) {
-        Some(scheme) if scheme.eq_ignore_ascii_case(b"bearer ") => value[7..].trim_ascii(),
-        _ => value,
+/// The token of `Authorization: Bearer <token>` (the scheme in any case);
+/// any other value (`value`, the header as sent) is compared as it is, and
+/// so matches no token.
+pub(super) fn presented(headers: &HeaderMap, value: &HeaderValue) -> Vec<u8> {
+    match headers.typed_get::<Authorization<Bearer>>() {
+        Some(Authorization(bearer)) => bearer.token().trim_ascii().as_bytes().to_vec(),
+        None => value.as_bytes().to_vec(),
     }
 }
 
-/// The session cookie's value, if the request carries one.
-pub(super) fn session(headers: &HeaderMap) -> Option<&[u8]> {
+/// The session cookie's value, if the request carries one. Parsed by the
+/// `cookie` crate but not percent-decoded (`CookieJar` would decode it): the
+/// session route sets the token as it is, and a token may hold a `%`.
+pub(super) fn session(headers: &HeaderMap) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
-        .flat_map(|value| value.as_bytes().split(|b| *b == b';'))
-        .map(<[u8]>::trim_ascii)
-        .find_map(|pair| {
-            pair.strip_prefix(SESSION_COOKIE.as_bytes())?
-                .strip_prefix(b"=")
-        })
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|cookie| cookie.name() == SESSION_COOKIE)
+        .map(|cookie| cookie.value().to_owned())
 }
 
 /// 401 with `WWW-Authenticate`, or 403 naming the scope; nothing of the
@@ -171,4 +178,37 @@ pub(super) fn document(
         }
     }
     openapi
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(name: header::HeaderName, value: &'static str) -> HeaderMap {
+        HeaderMap::from_iter([(name, HeaderValue::from_static(value))])
+    }
+
+    fn token(value: &'static str) -> Vec<u8> {
+        let headers = headers(header::AUTHORIZATION, value);
+        presented(&headers, &HeaderValue::from_static(value))
+    }
+
+    #[test]
+    fn a_bearer_token_is_read_in_any_case_of_the_scheme() {
+        assert_eq!(token("Bearer abc"), b"abc");
+        assert_eq!(token("bEaReR abc"), b"abc");
+    }
+
+    #[test]
+    fn another_scheme_is_compared_as_it_is() {
+        assert_eq!(token("Basic abc"), b"Basic abc");
+        assert_eq!(token("Bearer"), b"Bearer");
+    }
+
+    #[test]
+    fn the_session_cookie_is_found_among_others_and_not_percent_decoded() {
+        let headers = headers(header::COOKIE, "a=1; edb_session=t%41k; b=2");
+        assert_eq!(session(&headers).as_deref(), Some("t%41k"));
+        assert_eq!(session(&HeaderMap::new()), None);
+    }
 }

@@ -1,12 +1,11 @@
 //! `GET /models/{name}/posterior`: a model's curve, for drawing.
 
 use super::error::{ApiError, ErrorBody};
-use super::extract;
+use super::extract::{self, AppQuery, NamedModel};
 use super::state::Shared;
 use crate::application::PosteriorCurve;
 use axum::Json;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -42,11 +41,9 @@ const MAX_CURVE_POINTS: usize = 10_000;
 )]
 pub(super) async fn posterior(
     State(state): State<Shared>,
-    name: Result<Path<String>, PathRejection>,
-    query: Result<Query<CurveQuery>, QueryRejection>,
+    NamedModel(model): NamedModel,
+    AppQuery(query): AppQuery<CurveQuery>,
 ) -> Result<Json<PosteriorCurve>, ApiError> {
-    let model = extract::model_name(name)?;
-    let query = extract::query(query)?;
     if let Some(points) = query.points
         && !(2..=MAX_CURVE_POINTS).contains(&points)
     {

@@ -1,12 +1,11 @@
 //! Decisions between models: the exact comparison and a Thompson draw.
 
 use super::error::{ApiError, ErrorBody};
-use super::extract;
+use super::extract::AppQuery;
 use super::state::Shared;
 use crate::application::{Choice, Compared, ModelList};
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -43,9 +42,8 @@ pub(super) struct CompareQuery {
 )]
 pub(super) async fn compare(
     State(state): State<Shared>,
-    query: Result<Query<CompareQuery>, QueryRejection>,
+    AppQuery(query): AppQuery<CompareQuery>,
 ) -> Result<Json<Compared>, ApiError> {
-    let query = extract::query(query)?;
     let models = ModelList::parse(&query.models)?;
     let threshold = query.threshold.unwrap_or(domain::DEFAULT_THRESHOLD);
     Ok(Json(state.decisions.compare(&models, threshold).await?))
@@ -82,9 +80,8 @@ pub(super) struct ChooseQuery {
 )]
 pub(super) async fn choose(
     State(state): State<Shared>,
-    query: Result<Query<ChooseQuery>, QueryRejection>,
+    AppQuery(query): AppQuery<ChooseQuery>,
 ) -> Result<Json<Choice>, ApiError> {
-    let query = extract::query(query)?;
     let models = ModelList::parse(&query.models)?;
     let floor = query.floor.unwrap_or(0.0);
     Ok(Json(state.decisions.choose(&models, floor).await?))

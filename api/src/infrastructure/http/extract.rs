@@ -4,8 +4,9 @@
 use super::error::ApiError;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use domain::ModelName;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -25,36 +26,95 @@ pub(super) struct ModelPath {
     name: String,
 }
 
-/// The model named in the path.
-pub(super) fn model_name(path: Result<Path<String>, PathRejection>) -> Result<ModelName, ApiError> {
-    let Path(name) = path.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    ModelName::parse(&name).map_err(|e| ApiError::BadRequest(e.to_string()))
-}
+/// A path parameter; a rejection is a 400 with axum's own text.
+#[derive(FromRequestParts)]
+#[from_request(via(Path), rejection(ApiError))]
+pub(super) struct AppPath<T>(pub T);
 
-/// A JSON body; `expected` tells the client what it should look like.
-pub(super) fn json<T>(body: Result<Json<T>, JsonRejection>, expected: &str) -> Result<T, ApiError> {
-    match body {
-        Ok(Json(value)) => Ok(value),
-        Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::TooLarge(format!(
-            "request body over {MAX_BODY_BYTES} bytes"
-        ))),
-        Err(e) => Err(ApiError::BadRequest(format!(
-            "{}; expected {expected}",
-            e.body_text()
-        ))),
+/// The query string; a rejection is a 400 with axum's own text.
+#[derive(FromRequestParts)]
+#[from_request(via(Query), rejection(ApiError))]
+pub(super) struct AppQuery<T>(pub T);
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
     }
 }
 
-/// The query string.
-pub(super) fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
-    query
-        .map(|Query(value)| value)
-        .map_err(|e| ApiError::BadRequest(e.body_text()))
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
 }
 
-/// A JSON object body read as `T`: serde would also read a struct from an
-/// array (`[30, 170]`), which no client means.
-pub(super) fn json_object<T: DeserializeOwned>(
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::TooLarge(format!("request body over {MAX_BODY_BYTES} bytes"));
+        }
+        Self::BadRequest(rejection.body_text())
+    }
+}
+
+/// The model named in the path, parsed.
+pub(super) struct NamedModel(pub ModelName);
+
+impl<S: Send + Sync> FromRequestParts<S> for NamedModel {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let AppPath(name) = AppPath::<String>::from_request_parts(parts, state).await?;
+        ModelName::parse(&name)
+            .map(Self)
+            .map_err(|e| ApiError::BadRequest(e.to_string()))
+    }
+}
+
+/// What a client should send as a body of this type: the hint a rejected
+/// body is answered with.
+pub(super) trait Expected {
+    /// The shape, as JSON a client could send.
+    const EXPECTED: &'static str;
+}
+
+/// A JSON body of `T`; a rejection is a 400 that says what was expected, or
+/// a 413.
+pub(super) struct AppJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Expected> FromRequest<S> for AppJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        json(Json::from_request(request, state).await, T::EXPECTED).map(Self)
+    }
+}
+
+/// A JSON object body of `T`: serde would also read a struct from an array
+/// (`[30, 170]`), which no client means.
+pub(super) struct JsonObject<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Expected> FromRequest<S> for JsonObject<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        json_object(Json::from_request(request, state).await, T::EXPECTED).map(Self)
+    }
+}
+
+/// A JSON body; `expected` tells the client what it should look like.
+fn json<T>(body: Result<Json<T>, JsonRejection>, expected: &str) -> Result<T, ApiError> {
+    body.map(|Json(value)| value)
+        .map_err(|rejection| match ApiError::from(rejection) {
+            ApiError::BadRequest(text) => {
+                ApiError::BadRequest(format!("{text}; expected {expected}"))
+            }
+            other => other,
+        })
+}
+
+/// A JSON object body read as `T`.
+fn json_object<T: DeserializeOwned>(
     body: Result<Json<serde_json::Value>, JsonRejection>,
     expected: &str,
 ) -> Result<T, ApiError> {

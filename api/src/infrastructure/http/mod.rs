@@ -17,4 +17,4 @@ mod state;
 
 pub use error::{ApiError, ErrorBody, Stored};
 pub use routes::app;
-pub use state::AppState;
+pub use state::{AppState, UseCases};

@@ -2,12 +2,11 @@
 //! summaries, list, definitions, deletions, curves and plots.
 
 use super::error::{ApiError, ErrorBody};
-use super::extract;
+use super::extract::{self, AppQuery, Expected, JsonObject, NamedModel};
 use super::state::Shared;
 use crate::application::{ListedModel, NamedSummary, catalog::MAX_PAGE};
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use domain::{Grid, ModelDefinition, ModelName, ModelSummary, Prior};
@@ -65,9 +64,8 @@ pub struct ModelList {
 )]
 pub(super) async fn list(
     State(state): State<Shared>,
-    page: Result<Query<Page>, QueryRejection>,
+    AppQuery(page): AppQuery<Page>,
 ) -> Result<Json<ModelList>, ApiError> {
-    let page = extract::query(page)?;
     let limit = page.limit.unwrap_or(100);
     if !(1..=MAX_PAGE).contains(&limit) {
         return Err(ApiError::BadRequest(format!(
@@ -101,9 +99,8 @@ pub(super) async fn list(
 )]
 pub(super) async fn get_named(
     State(state): State<Shared>,
-    name: Result<Path<String>, PathRejection>,
+    NamedModel(model): NamedModel,
 ) -> Result<Json<NamedSummary>, ApiError> {
-    let model = extract::model_name(name)?;
     Ok(Json(state.catalog.summary(&model).await?))
 }
 
@@ -117,6 +114,10 @@ pub struct Definition {
     /// Points of the grid, 2 to 100,000.
     #[schema(example = 1001, minimum = 2, maximum = 100_000)]
     pub grid_points: Option<usize>,
+}
+
+impl Expected for Definition {
+    const EXPECTED: &'static str = "{\"prior\": \"beta:2,5\", \"grid_points\": 1001}";
 }
 
 /// Most grid points a model defined over HTTP may have: a comparison of 20
@@ -150,12 +151,9 @@ pub struct EventAccepted {
 )]
 pub(super) async fn put_named(
     State(state): State<Shared>,
-    name: Result<Path<String>, PathRejection>,
-    body: Result<Json<serde_json::Value>, JsonRejection>,
+    NamedModel(model): NamedModel,
+    JsonObject(body): JsonObject<Definition>,
 ) -> Result<(StatusCode, Json<EventAccepted>), ApiError> {
-    let model = extract::model_name(name)?;
-    let expected = "{\"prior\": \"beta:2,5\", \"grid_points\": 1001}";
-    let body: Definition = extract::json_object(body, expected)?;
     let defaults = state.catalog.defaults(&model);
     let prior = match body.prior {
         Some(spec) => {
@@ -198,9 +196,8 @@ pub(super) async fn put_named(
 )]
 pub(super) async fn delete_named(
     State(state): State<Shared>,
-    name: Result<Path<String>, PathRejection>,
+    NamedModel(model): NamedModel,
 ) -> Result<(StatusCode, Json<EventAccepted>), ApiError> {
-    let model = extract::model_name(name)?;
     let id = state.catalog.delete(&model).await?;
     Ok(accepted(id.0, &model))
 }
@@ -246,9 +243,8 @@ pub(super) async fn posterior_png(
 )]
 pub(super) async fn named_png(
     State(state): State<Shared>,
-    name: Result<Path<String>, PathRejection>,
+    NamedModel(model): NamedModel,
 ) -> Result<impl IntoResponse, ApiError> {
-    let model = extract::model_name(name)?;
     let path = if model.is_default() {
         state.graphs_dir.join("posterior.png")
     } else {

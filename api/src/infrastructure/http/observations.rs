@@ -2,13 +2,13 @@
 //! models' route. Every form is all or nothing and answered once stored.
 
 use super::error::{ApiError, ErrorBody};
-use super::extract;
+use super::extract::{self, AppJson, Expected, JsonObject, NamedModel};
 use super::state::Shared;
 use crate::application::{Appended, IdempotencyKey};
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, PathRejection};
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::ModelName;
 
@@ -32,12 +32,9 @@ use bodies::{Accepted, Batch, BatchAccepted, NamedBatch, Observations, Tally, Tr
 )]
 pub(super) async fn record_one(
     State(state): State<Shared>,
-    trial: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
+    TrialPath(trial): TrialPath,
+    Idempotency(key): Idempotency,
 ) -> Result<Response, ApiError> {
-    let Path(trial) = trial
-        .map_err(|e| ApiError::BadTrial(format!("{}; expected \"w\" or \"l\"", e.body_text())))?;
-    let key = idempotency_key(&headers)?;
     let (observation, appended) = state.ingest.record(&trial, key).await?;
     tracing::debug!(id = %appended.id.0, index = appended.index, trial = %observation, "observation stored");
     let replayed = appended.replayed;
@@ -64,7 +61,14 @@ const NOTHING_STORED: &str = "Nothing stored (`stored: no`, with Retry-After): R
 /// The 504 of a write route.
 const PERHAPS_STORED: &str = "Perhaps stored: `stored: unconfirmed` (on the primary, fewer replicas than REPLICAS_ACK confirmed) or `stored: unknown` (the connection failed after the write was sent); retry only under the same Idempotency-Key";
 
-const EXPECTED_BATCH: &str = "{\"trials\": \"wlw\"} or {\"trials\": [\"w\", \"l\"]}";
+impl Expected for Batch {
+    const EXPECTED: &'static str = "{\"trials\": \"wlw\"} or {\"trials\": [\"w\", \"l\"]}";
+}
+
+impl Expected for Observations {
+    const EXPECTED: &'static str =
+        "{\"trials\": \"wlw\"} or {\"trials\": [\"w\", \"l\"]} or {\"w\": 30, \"l\": 170}";
+}
 
 /// Appends a batch of observations of the model `default`, all or nothing;
 /// answers once Redis stored them.
@@ -85,11 +89,9 @@ const EXPECTED_BATCH: &str = "{\"trials\": \"wlw\"} or {\"trials\": [\"w\", \"l\
 )]
 pub(super) async fn record_batch(
     State(state): State<Shared>,
-    headers: HeaderMap,
-    body: Result<Json<Batch>, JsonRejection>,
+    Idempotency(key): Idempotency,
+    AppJson(batch): AppJson<Batch>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
-    let batch = extract::json(body, EXPECTED_BATCH)?;
     let batch = NamedBatch {
         trials: batch.trials,
     };
@@ -122,14 +124,10 @@ pub(super) async fn record_batch(
 )]
 pub(super) async fn record_named(
     State(state): State<Shared>,
-    name: Result<Path<String>, PathRejection>,
-    headers: HeaderMap,
-    body: Result<Json<serde_json::Value>, JsonRejection>,
+    NamedModel(model): NamedModel,
+    Idempotency(key): Idempotency,
+    JsonObject(observations): JsonObject<Observations>,
 ) -> Result<Response, ApiError> {
-    let model = extract::model_name(name)?;
-    let key = idempotency_key(&headers)?;
-    let expected = format!("{EXPECTED_BATCH} or {{\"w\": 30, \"l\": 170}}");
-    let observations = extract::json_object::<Observations>(body, &expected)?;
     record(&state, &model, observations, key).await
 }
 
@@ -153,13 +151,39 @@ struct IdempotencyHeader {
 /// Set on the answer to a retry: what the first answer said.
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
-    headers
-        .get("idempotency-key")
-        .map(|value| {
-            IdempotencyKey::parse(value.as_bytes()).map_err(|e| ApiError::BadRequest(e.to_string()))
-        })
-        .transpose()
+/// The `Idempotency-Key` header, parsed, if the request has one.
+pub(super) struct Idempotency(Option<IdempotencyKey>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .headers
+            .get("idempotency-key")
+            .map(|value| {
+                IdempotencyKey::parse(value.as_bytes())
+                    .map_err(|e| ApiError::BadRequest(e.to_string()))
+            })
+            .transpose()
+            .map(Self)
+    }
+}
+
+/// The trial in the path of `GET /update_model/{trial}`, unchecked.
+pub(super) struct TrialPath(String);
+
+impl<S: Send + Sync> FromRequestParts<S> for TrialPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(trial) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| {
+                ApiError::BadTrial(format!("{}; expected \"w\" or \"l\"", e.body_text()))
+            })?;
+        Ok(Self(trial))
+    }
 }
 
 async fn record(

@@ -3,7 +3,7 @@
 //! `SameSite=Strict` cookie, once per browser session, and never puts the
 //! token in a URL. The cookie grants `read` only.
 
-use super::auth::{SESSION_COOKIE, bearer, refuse, session as session_token};
+use super::auth::{SESSION_COOKIE, presented, refuse, session as session_token};
 use super::state::Shared;
 use crate::application::{Denied, Scope};
 use axum::extract::State;
@@ -34,8 +34,12 @@ pub(super) async fn state(
 ) -> axum::Json<SessionState> {
     let required = state.tokens.enabled();
     let reader = !required
-        || session_token(&headers)
-            .is_some_and(|token| state.tokens.check(Some(token), Scope::Read).is_ok());
+        || session_token(&headers).is_some_and(|token| {
+            state
+                .tokens
+                .check(Some(token.as_bytes()), Scope::Read)
+                .is_ok()
+        });
     axum::Json(SessionState { required, reader })
 }
 
@@ -61,13 +65,13 @@ pub(super) async fn open(State(state): State<Shared>, headers: HeaderMap) -> Res
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return refuse(Denied::Missing);
     };
-    let token = bearer(value.as_bytes());
-    if let Err(denied) = state.tokens.check(Some(token), Scope::Read) {
+    let token = presented(&headers, value);
+    if let Err(denied) = state.tokens.check(Some(&token), Scope::Read) {
         return refuse(denied);
     }
     // A known token is visible ASCII without `;`, `,`, `"` or `\`:
     // cookie-safe as it is.
-    let token = String::from_utf8_lossy(token);
+    let token = String::from_utf8_lossy(&token);
     let cookie = format!(
         "{SESSION_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age={SESSION_SECONDS}"
     );

@@ -31,5 +31,67 @@ pub struct AppState {
     pub stopping: watch::Receiver<bool>,
 }
 
+/// The use cases the handlers call.
+pub struct UseCases {
+    /// Recording observations.
+    pub ingest: Ingest,
+    /// Reading the model `default`.
+    pub query: ModelQuery,
+    /// Named models.
+    pub catalog: Catalog,
+    /// Comparisons and Thompson draws.
+    pub decisions: Decisions,
+}
+
+impl AppState {
+    /// The state with open access and no live view: `/events` ends at once
+    /// until [`AppState::with_events`] gives it the server's signals.
+    pub fn new(
+        use_cases: UseCases,
+        readiness: Arc<dyn Readiness>,
+        graphs_dir: PathBuf,
+        metrics: PrometheusHandle,
+    ) -> Self {
+        let UseCases {
+            ingest,
+            query,
+            catalog,
+            decisions,
+        } = use_cases;
+        Self {
+            ingest,
+            query,
+            catalog,
+            decisions,
+            readiness,
+            graphs_dir,
+            metrics,
+            tokens: Tokens::default(),
+            notices: broadcast::channel(1).0,
+            // Its sender is gone: a stream sees "stopping" at once.
+            stopping: watch::channel(false).1,
+        }
+    }
+
+    /// Who may do what.
+    #[must_use]
+    pub fn with_tokens(mut self, tokens: Tokens) -> Self {
+        self.tokens = tokens;
+        self
+    }
+
+    /// The notices `/events` streams, and the signal that ends the streams.
+    #[must_use]
+    pub fn with_events(
+        mut self,
+        notices: broadcast::Sender<Notice>,
+        stopping: watch::Receiver<bool>,
+    ) -> Self {
+        self.notices = notices;
+        self.stopping = stopping;
+        self
+    }
+}
+
 /// The state as handlers receive it: one reference count per request, no copies.
 pub(super) type Shared = Arc<AppState>;
