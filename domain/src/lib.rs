@@ -11,6 +11,8 @@ mod counts;
 mod decision;
 mod defaults;
 mod event;
+#[cfg(test)]
+mod fixtures;
 mod format;
 mod grid;
 mod model;

@@ -109,16 +109,8 @@ impl Posterior {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Counts, Grid, Prior, WarningCode};
-
-    fn posterior(points: usize, prior: &str, w: u64, n: u64) -> Posterior {
-        Posterior::new(
-            Grid::new(points).unwrap(),
-            Prior::parse(prior).unwrap(),
-            Counts::new(w, n).unwrap(),
-        )
-        .unwrap()
-    }
+    use crate::WarningCode;
+    use crate::fixtures::posterior;
 
     #[test]
     fn the_originals_prior_fed_two_percent_is_pinned_at_its_edge() {

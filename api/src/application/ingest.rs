@@ -88,11 +88,8 @@ impl Ingest {
         key: Option<IdempotencyKey>,
     ) -> Result<(Observation, Appended), IngestError> {
         let observation = Observation::parse(trial)?;
-        let observations = [observation];
-        let guard = key.map(|key| Guard::new(key, &observations));
-        let appended = self
-            .log
-            .append(&ModelName::default_model(), &observations, guard.as_ref())
+        let (_, appended) = self
+            .append(&ModelName::default_model(), &[observation], key)
             .await?;
         Ok((observation, appended))
     }

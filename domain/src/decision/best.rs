@@ -176,16 +176,7 @@ fn tie_integrals<'s>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Counts, Grid, Prior};
-
-    fn posterior(points: usize, prior: &str, w: u64, n: u64) -> Posterior {
-        Posterior::new(
-            Grid::new(points).unwrap(),
-            Prior::parse(prior).unwrap(),
-            Counts::new(w, n).unwrap(),
-        )
-        .unwrap()
-    }
+    use crate::fixtures::posterior;
 
     #[test]
     fn two_identical_models_split_evenly() {

@@ -133,15 +133,9 @@ fn gcd(mut a: i64, mut b: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Counts, Prior};
 
     fn posterior(points: usize, w: u64, n: u64) -> Posterior {
-        Posterior::new(
-            Grid::new(points).unwrap(),
-            Prior::Uniform,
-            Counts::new(w, n).unwrap(),
-        )
-        .unwrap()
+        crate::fixtures::posterior(points, "uniform", w, n)
     }
 
     #[test]

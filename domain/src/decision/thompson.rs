@@ -111,17 +111,11 @@ fn draw<R: Rng + ?Sized>(cumulative: &[f64], rng: &mut R) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Counts, Grid, Prior};
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
     fn posterior(points: usize, w: u64, n: u64) -> Posterior {
-        Posterior::new(
-            Grid::new(points).unwrap(),
-            Prior::Uniform,
-            Counts::new(w, n).unwrap(),
-        )
-        .unwrap()
+        crate::fixtures::posterior(points, "uniform", w, n)
     }
 
     #[test]
