@@ -40,6 +40,7 @@ fn batch(after: &str, last: &str, wins: u64, trials: u64) -> Batch {
             model: "default".to_owned(),
             wins,
             trials,
+            at: 0,
         }],
         ..Batch::default()
     }

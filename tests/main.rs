@@ -13,6 +13,7 @@ mod apply_script;
 mod bad_input;
 mod bandit;
 mod cluster;
+mod configuration;
 mod dashboard;
 mod defaults;
 mod delivery;

@@ -3,6 +3,7 @@
 
 use clap::Parser;
 use platform::configuration::{ModelDefaults, positive_millis};
+use platform::log_time::HistoryArgs;
 use platform::redis_settings::RedisArgs;
 use platform::telemetry::LogArgs;
 use std::net::SocketAddr;
@@ -18,6 +19,9 @@ pub struct Configuration {
 
     #[command(flatten)]
     pub defaults: ModelDefaults,
+
+    #[command(flatten)]
+    pub history: HistoryArgs,
 
     /// Address to listen on (loopback by default; use 0.0.0.0:8000 in a container).
     #[arg(long, env = "API_ADDR", default_value = "127.0.0.1:8000")]

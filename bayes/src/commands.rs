@@ -86,7 +86,8 @@ pub async fn rebuild_all(configuration: &Configuration) -> anyhow::Result<()> {
             .map_err(anyhow::Error::msg)?,
         configuration.dead_maxlen,
     )
-    .with_replicas_ack(redis.replicas_ack, redis.replicas_timeout());
+    .with_replicas_ack(redis.replicas_ack, redis.replicas_timeout())
+    .with_history(configuration.history().map_err(anyhow::Error::msg)?);
     let readers = RedisLogReaders::new(
         redis.clone(),
         ReadSettings {

@@ -3,6 +3,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use platform::configuration::{ModelDefaults, millis, positive_millis};
+use platform::log_time::{HistoryArgs, HistorySettings};
 use platform::redis_settings::RedisArgs;
 use platform::telemetry::LogArgs;
 use std::path::PathBuf;
@@ -21,6 +22,14 @@ pub struct Configuration {
 
     #[command(flatten)]
     pub defaults: ModelDefaults,
+
+    #[command(flatten)]
+    pub history: HistoryArgs,
+
+    /// Write each model's history (its counts at the end of every interval
+    /// of log time in which they changed); `false` writes counts only.
+    #[arg(long = "history", env = "HISTORY", default_value_t = true, action = clap::ArgAction::Set)]
+    pub history_enabled: bool,
 
     /// Legacy pub/sub channel: `PUBLISH <channel> w` counts for `default`,
     /// `PUBLISH <channel>:<model> w` for `<model>`.
@@ -117,6 +126,15 @@ pub enum Command {
 }
 
 impl Configuration {
+    /// The history to write, if on.
+    ///
+    /// # Errors
+    /// A retention shorter than the interval.
+    pub fn history(&self) -> Result<Option<HistorySettings>, String> {
+        let settings = self.history.settings()?;
+        Ok(self.history_enabled.then_some(settings))
+    }
+
     /// The instance name: the configured one, or one unique to this process.
     #[must_use]
     pub fn consumer_name(&self) -> String {

@@ -15,6 +15,7 @@ use anyhow::Context;
 use domain::DefaultDefinitions;
 use platform::RedisConnection;
 use platform::RedisSettings;
+use platform::log_time::HistorySettings;
 use platform::supervisor::{Stage, Task, supervise};
 use std::future::Future;
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub struct Application {
     instance: String,
     assignment: Assignment,
     defaults: DefaultDefinitions,
+    history: Option<HistorySettings>,
     graphs: Arc<PngDirectory>,
 }
 
@@ -42,6 +44,7 @@ impl Application {
             .defaults
             .definitions()
             .map_err(anyhow::Error::msg)?;
+        let history = configuration.history().map_err(anyhow::Error::msg)?;
         let assignment = match configuration
             .static_partitions()
             .map_err(anyhow::Error::msg)?
@@ -78,6 +81,7 @@ impl Application {
             instance,
             assignment,
             defaults,
+            history,
             graphs: Arc::new(graphs),
             configuration,
         })
@@ -106,7 +110,8 @@ impl Application {
                 self.defaults,
                 self.configuration.dead_maxlen,
             )
-            .with_replicas_ack(self.redis.replicas_ack, self.redis.replicas_timeout()),
+            .with_replicas_ack(self.redis.replicas_ack, self.redis.replicas_timeout())
+            .with_history(self.history),
         );
         let (render, changed) = RenderLoop::new(
             self.graphs.clone(),
@@ -273,5 +278,10 @@ pub(crate) fn read_settings(configuration: &Configuration) -> ReadSettings {
         block: configuration.block,
         coalesce: configuration.read_coalesce,
         raw: configuration.read_decoder == crate::configuration::ReadDecoder::Raw,
+        interval: configuration
+            .history()
+            .ok()
+            .flatten()
+            .map(|history| history.interval),
     }
 }

@@ -1,6 +1,6 @@
 //! The exact Beta posterior, for priors that are conjugate (uniform and Beta).
 
-use crate::{Counts, Interval, PosteriorError, Prior};
+use crate::{Evidence, Interval, PosteriorError, Prior};
 use statrs::distribution::{Beta, ContinuousCDF};
 
 /// `Beta(alpha + w, beta + n - w)`: the posterior in closed form.
@@ -11,13 +11,16 @@ pub struct BetaPosterior {
 }
 
 impl BetaPosterior {
-    /// The closed-form posterior, or `None` for a prior that is not a Beta.
+    /// The closed-form posterior after `evidence` (integer counts or
+    /// fractional, decayed evidence), or `None` for a prior that is not a
+    /// Beta.
     #[must_use]
-    pub fn new(prior: Prior, counts: Counts) -> Option<Self> {
+    pub fn new(prior: Prior, evidence: impl Into<Evidence>) -> Option<Self> {
         let (alpha, beta) = prior.beta_shape()?;
+        let evidence = evidence.into();
         Some(Self {
-            alpha: alpha + counts.w() as f64,
-            beta: beta + counts.losses() as f64,
+            alpha: alpha + evidence.w(),
+            beta: beta + evidence.losses(),
         })
     }
 
@@ -77,6 +80,7 @@ impl BetaPosterior {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Counts;
     use statrs::distribution::ContinuousCDF;
     use statrs::statistics::Distribution;
 

@@ -11,3 +11,8 @@ pub(crate) fn posterior(points: usize, prior: &str, w: u64, n: u64) -> Posterior
     )
     .unwrap()
 }
+
+/// [`posterior`] under the uniform prior.
+pub(crate) fn uniform(points: usize, w: u64, n: u64) -> Posterior {
+    posterior(points, "uniform", w, n)
+}

@@ -29,6 +29,27 @@ pub fn plain_decimal(x: f64, significant: usize) -> String {
     format!("{x:.decimals$}")
 }
 
+/// Serialises a count that may be fractional (decayed evidence): an
+/// integral value up to `2^53` as an integer (`5`, not `5.0`), so integer
+/// counts read as they always did, anything else as a float (`2.5`).
+///
+/// # Errors
+/// Whatever the serializer's own errors are.
+pub(crate) fn serialize_count<S: serde::Serializer>(
+    x: &f64,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    if x.fract() == 0.0 && x.abs() <= crate::evidence::MAX_EXACT {
+        if *x >= 0.0 {
+            serializer.serialize_u64(*x as u64)
+        } else {
+            serializer.serialize_i64(*x as i64)
+        }
+    } else {
+        serializer.serialize_f64(*x)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,16 +5,21 @@
 //! of counts `(w, n)`; an observation is applied in O(1) and the posterior is
 //! computed from the counts when someone asks for it, in log space, so it is
 //! exact for any `n` and independent of the order the observations came in.
+//! Posteriors, summaries and decisions take [`Evidence`], real `(w, n)`, so
+//! decayed (fractional) counts are as exact as integer [`Counts`], which
+//! convert into it.
 
 mod beta;
 mod counts;
 mod decision;
 mod defaults;
 mod event;
+mod evidence;
 #[cfg(test)]
 mod fixtures;
 mod format;
 mod grid;
+mod history;
 mod model;
 mod model_name;
 mod observation;
@@ -33,8 +38,10 @@ pub use decision::{
 };
 pub use defaults::DefaultDefinitions;
 pub use event::ModelEvent;
+pub use evidence::{Evidence, EvidenceError};
 pub use format::plain_decimal;
 pub use grid::{Grid, GridError};
+pub use history::{History, HistoryError, HistoryPoint};
 pub use model::{ModelDefinition, ModelState};
 pub use model_name::{ModelName, ModelNameError};
 pub use observation::{Observation, ObservationError};

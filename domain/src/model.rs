@@ -1,6 +1,6 @@
 //! A model as stored: its definition (prior and grid) and its counts.
 
-use crate::{Counts, Grid, ModelSummary, PosteriorError, Prior};
+use crate::{Counts, Evidence, Grid, ModelSummary, PosteriorError, Prior};
 
 /// What the model is: its prior and grid. The counts do not depend on it, so
 /// changing it (a restart with another prior) reinterprets, never loses, data.
@@ -13,12 +13,13 @@ pub struct ModelDefinition {
 }
 
 impl ModelDefinition {
-    /// Summarises the posterior after `counts`.
+    /// Summarises the posterior after `evidence`: integer [`Counts`], or
+    /// fractional, decayed [`Evidence`].
     ///
     /// # Errors
     /// [`PosteriorError::NoMass`] when prior × likelihood is zero on the grid.
-    pub fn summary(self, counts: Counts) -> Result<ModelSummary, PosteriorError> {
-        ModelSummary::new(self.grid, self.prior, counts)
+    pub fn summary(self, evidence: impl Into<Evidence>) -> Result<ModelSummary, PosteriorError> {
+        ModelSummary::new(self.grid, self.prior, evidence)
     }
 }
 

@@ -50,7 +50,7 @@ impl Posterior {
     }
 
     fn pinned_at_edge(&self) -> Option<Pinned> {
-        if self.counts().n() == 0 {
+        if self.evidence().is_empty() {
             // The prior itself: no data to point anywhere.
             return None;
         }
@@ -83,7 +83,7 @@ impl Posterior {
     /// The likelihood's share, normalised over the grid, of the points `in_range`.
     fn likelihood_share(&self, in_range: impl Fn(usize) -> bool) -> f64 {
         let grid = self.grid();
-        let (w, l) = (self.counts().w() as f64, self.counts().losses() as f64);
+        let (w, l) = (self.evidence().w(), self.evidence().losses());
         let ln: Vec<f64> = (0..grid.points())
             .map(|i| xlogy(w, grid.p(i)) + xlogy(l, grid.q(i)))
             .collect();

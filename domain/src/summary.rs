@@ -1,7 +1,9 @@
 //! What a reader of the model wants at a glance, as one serialisable value.
 
+use crate::format::serialize_count;
 use crate::{
-    BetaPosterior, CREDIBLE_MASS, Counts, Grid, Interval, Posterior, PosteriorError, Prior, Warning,
+    BetaPosterior, CREDIBLE_MASS, Evidence, Grid, Interval, Posterior, PosteriorError, Prior,
+    Warning,
 };
 use serde::Serialize;
 
@@ -9,10 +11,15 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ModelSummary {
-    /// Wins.
-    pub w: u64,
-    /// Trials.
-    pub n: u64,
+    /// Wins: an integer for counts, fractional for decayed evidence (written
+    /// as a JSON integer whenever it is integral, `5`, else `2.5`).
+    #[serde(serialize_with = "serialize_count")]
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub w: f64,
+    /// Trials, likewise.
+    #[serde(serialize_with = "serialize_count")]
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub n: f64,
     /// Grid posterior mean.
     pub mean: f64,
     /// Grid posterior standard deviation.
@@ -54,21 +61,27 @@ pub struct ClosedFormSummary {
 }
 
 impl ModelSummary {
-    /// Summarises the posterior of `prior` after `counts` on `grid`.
+    /// Summarises the posterior of `prior` after `evidence` (integer counts
+    /// or fractional, decayed evidence) on `grid`.
     ///
     /// # Errors
     /// [`PosteriorError::NoMass`] if the posterior has no mass on the grid.
-    pub fn new(grid: Grid, prior: Prior, counts: Counts) -> Result<Self, PosteriorError> {
-        let posterior = Posterior::new(grid, prior, counts)?;
-        Self::of(&posterior, prior, counts)
+    pub fn new(
+        grid: Grid,
+        prior: Prior,
+        evidence: impl Into<Evidence>,
+    ) -> Result<Self, PosteriorError> {
+        Self::of(&Posterior::new(grid, prior, evidence)?)
     }
 
-    /// Summarises an already computed posterior.
+    /// Summarises an already computed posterior, with the prior and
+    /// evidence it was formed from.
     ///
     /// # Errors
     /// Only if [`CREDIBLE_MASS`] were out of range, which it is not.
-    pub fn of(posterior: &Posterior, prior: Prior, counts: Counts) -> Result<Self, PosteriorError> {
-        let closed_form = BetaPosterior::new(prior, counts)
+    pub fn of(posterior: &Posterior) -> Result<Self, PosteriorError> {
+        let (prior, evidence) = (posterior.prior(), posterior.evidence());
+        let closed_form = BetaPosterior::new(prior, evidence)
             .map(|exact| -> Result<_, PosteriorError> {
                 Ok(ClosedFormSummary {
                     alpha: exact.alpha(),
@@ -80,8 +93,8 @@ impl ModelSummary {
             })
             .transpose()?;
         Ok(Self {
-            w: counts.w(),
-            n: counts.n(),
+            w: evidence.w(),
+            n: evidence.n(),
             mean: posterior.mean(),
             sd: posterior.sd(),
             map: posterior.map(),

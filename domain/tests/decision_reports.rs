@@ -2,6 +2,9 @@
 //! closed form (checked against mpmath) and the grid, Thompson sampling's
 //! frequencies against the exact `p_best`, and whole comparisons.
 
+mod common;
+
+use common::posterior;
 use domain::{
     BetaPosterior, Counts, DEFAULT_THRESHOLD, DecisionError, Grid, MAX_MODELS, ModelDefinition,
     Posterior, Prior, Thompson, closed_form_prob_beats, compare, p_best, prob_beats, rank,
@@ -9,15 +12,6 @@ use domain::{
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
-
-fn posterior(points: usize, prior: &str, w: u64, n: u64) -> Posterior {
-    Posterior::new(
-        Grid::new(points).unwrap(),
-        Prior::parse(prior).unwrap(),
-        Counts::new(w, n).unwrap(),
-    )
-    .unwrap()
-}
 
 /// Uniform, step:0.1 and beta:2,5 on 5, 9 and 11 points: 0, 0.25, 0.5, 0.75
 /// and 1 are shared by two or three grids, and step:0.1 leaves 0 and 0.1 empty.

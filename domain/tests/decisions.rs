@@ -1,19 +1,13 @@
 //! Decisions between models against brute-force enumeration of every joint
 //! grid point (exact rationals, no shared code).
 
+mod common;
+
+use common::posterior;
 use domain::{
     Counts, Grid, LiftDistribution, MAX_MODELS, Posterior, Prior, p_best, prob_beats, rank,
 };
 use proptest::prelude::*;
-
-fn posterior(points: usize, prior: &str, w: u64, n: u64) -> Posterior {
-    Posterior::new(
-        Grid::new(points).unwrap(),
-        Prior::parse(prior).unwrap(),
-        Counts::new(w, n).unwrap(),
-    )
-    .unwrap()
-}
 
 fn close(actual: f64, expected: f64, tolerance: f64) {
     assert!(

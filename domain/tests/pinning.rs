@@ -3,20 +3,14 @@
 //! point, and that a comparison never ships what the grids cannot tell
 //! apart. And the small-rate A/B tests the default of named models is for.
 
+mod common;
+
+use common::posterior;
 use domain::{
     Counts, DEFAULT_THRESHOLD, DefaultDefinitions, Grid, ModelDefinition, ModelName, Pinned,
     Posterior, Prior, Resolution, Side, compare,
 };
 use proptest::prelude::*;
-
-fn posterior(points: usize, prior: Prior, w: u64, n: u64) -> Posterior {
-    Posterior::new(
-        Grid::new(points).unwrap(),
-        prior,
-        Counts::new(w, n).unwrap(),
-    )
-    .unwrap()
-}
 
 fn named() -> ModelDefinition {
     DefaultDefinitions::default().of(&ModelName::parse("variant").unwrap())

@@ -113,6 +113,12 @@ impl RedisKeys {
     pub fn model(&self, model: &ModelName) -> String {
         self.partition_for(model).model(model)
     }
+
+    /// The history stream of `model`, in its partition.
+    #[must_use]
+    pub fn history(&self, model: &ModelName) -> String {
+        self.partition_for(model).history_key(model.as_str())
+    }
 }
 
 impl PartitionKeys {
@@ -153,6 +159,14 @@ impl PartitionKeys {
         } else {
             format!("{}model:{name}", self.base)
         }
+    }
+
+    /// The history of the model `name` (validated): a stream with an entry
+    /// `<t>-0 w <w> n <n>` per interval of log time in which its counts
+    /// changed, `t` the interval's end (see `log_time`).
+    #[must_use]
+    pub fn history_key(&self, name: &str) -> String {
+        format!("{}history:{name}", self.base)
     }
 
     /// The record of the api's write `token` (a replay guard, short-lived).

@@ -6,12 +6,14 @@
 //! application layers of the services never import it directly, only their
 //! own adapters and `main` do.
 
+pub mod cause;
 pub mod configuration;
 pub mod connection;
 pub mod exit;
 pub mod failure;
 pub mod keys;
 pub mod log_entry;
+pub mod log_time;
 pub mod memory;
 pub mod notice;
 pub mod partition;
@@ -23,7 +25,8 @@ pub mod stored_model;
 pub mod supervisor;
 pub mod telemetry;
 
+pub use cause::Cause;
 pub use connection::RedisConnection;
 pub use keys::{PartitionKeys, RedisKeys};
 pub use redis_settings::{RedisArgs, RedisSettings};
-pub use stored_model::StoredModelError;
+pub use stored_model::{StoredModel, StoredModelError};

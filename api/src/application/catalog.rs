@@ -3,7 +3,7 @@
 //! so a replay of the log rebuilds the same models.
 
 use super::model_limit::{LimitError, LimitReached, ModelLimit};
-use super::{EventId, EventLog, ModelStore, PortError, PosteriorCurve, QueryError};
+use super::{Cause, EventId, EventLog, ModelStore, PortError, PosteriorCurve, QueryError};
 use domain::{Counts, DefaultDefinitions, ModelDefinition, ModelName, ModelState, ModelSummary};
 use serde::Serialize;
 use std::sync::Arc;
@@ -131,7 +131,7 @@ impl Catalog {
         let (counts, definition) = self.existing(model).await?;
         let summary = tokio::task::spawn_blocking(move || definition.summary(counts))
             .await
-            .map_err(|e| PortError::Failed(format!("summary task failed: {e}")))??;
+            .map_err(|e| PortError::Failed(Cause::context("summary task failed", e)))??;
         Ok(NamedSummary {
             name: model.to_string(),
             summary,
@@ -158,7 +158,7 @@ impl Catalog {
         });
         curve
             .await
-            .map_err(|e| PortError::Failed(format!("posterior task failed: {e}")))?
+            .map_err(|e| PortError::Failed(Cause::context("posterior task failed", e)))?
     }
 
     /// Up to `limit` (at most [`MAX_PAGE`]) models after `after`, by name.
@@ -180,7 +180,7 @@ impl Catalog {
         });
         listed
             .await
-            .map_err(|e| PortError::Failed(format!("list task failed: {e}")))?
+            .map_err(|e| PortError::Failed(Cause::context("list task failed", e)))?
     }
 
     /// Appends the (re)definition of `model` (created if new; its counts stay).
@@ -194,7 +194,7 @@ impl Catalog {
     ) -> Result<EventId, DefineError> {
         let checked = tokio::task::spawn_blocking(move || definition.summary(Counts::ZERO))
             .await
-            .map_err(|e| PortError::Failed(format!("check task failed: {e}")))?;
+            .map_err(|e| PortError::Failed(Cause::context("check task failed", e)))?;
         if checked.is_err() {
             return Err(DefineError::NoMass {
                 prior: definition.prior.to_string(),

@@ -4,7 +4,7 @@
 
 use super::model_list::ModelList;
 use super::verdict::Compared;
-use super::{ModelStore, PortError};
+use super::{Cause, ModelStore, PortError};
 use domain::{
     Counts, DecisionError, DefaultDefinitions, ModelDefinition, Posterior, Thompson, Warning,
 };
@@ -72,7 +72,7 @@ impl Decisions {
         let models = self.load(names).await?;
         let comparison = tokio::task::spawn_blocking(move || domain::compare(&models, threshold))
             .await
-            .map_err(|e| PortError::Failed(format!("compare task failed: {e}")))??;
+            .map_err(|e| PortError::Failed(Cause::context("compare task failed", e)))??;
         metrics::counter!("api_decisions_total", "kind" => "compare").increment(1);
         Ok(comparison.into())
     }
@@ -116,7 +116,7 @@ impl Decisions {
             })
         })
         .await
-        .map_err(|e| PortError::Failed(format!("choose task failed: {e}")))??;
+        .map_err(|e| PortError::Failed(Cause::context("choose task failed", e)))??;
         metrics::counter!("api_decisions_total", "kind" => "choose").increment(1);
         Ok(chosen)
     }

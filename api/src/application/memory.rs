@@ -3,7 +3,9 @@
 //! at once, so what is written can be read back. For tests of the use cases
 //! and of the router without a socket or a Redis; it keeps nothing.
 
-use super::{Appended, EventId, EventLog, Guard, ModelStore, PortError, Readiness, StoreHealth};
+use super::{
+    Appended, Cause, EventId, EventLog, Guard, ModelStore, PortError, Readiness, StoreHealth,
+};
 use async_trait::async_trait;
 use domain::{Counts, ModelDefinition, ModelName, ModelState, Observation};
 use std::collections::{BTreeMap, HashMap};
@@ -114,13 +116,13 @@ impl EventLog for MemoryModels {
             .iter()
             .copied()
             .collect::<Result<Counts, _>>()
-            .map_err(|e| PortError::Failed(e.to_string()))?;
+            .map_err(|e| PortError::Failed(Cause::new(e)))?;
         let mut models = self.lock();
         let state = models.entry(model.clone()).or_insert(EMPTY);
         state.counts = state
             .counts
             .merge(added)
-            .map_err(|e| PortError::Failed(e.to_string()))?;
+            .map_err(|e| PortError::Failed(Cause::new(e)))?;
         self.observations
             .fetch_add(observations.len() as u64, Ordering::SeqCst);
         let appended = Appended {

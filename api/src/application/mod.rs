@@ -25,8 +25,8 @@ pub use live::Notice;
 pub use model_limit::ModelLimit;
 pub use model_list::{ModelList, ModelListError};
 pub use ports::{
-    Appended, ClusterHealth, EventId, EventLog, MemoryHealth, ModelStore, PortError, Readiness,
-    StoreHealth,
+    Appended, Cause, ClusterHealth, EventId, EventLog, MemoryHealth, ModelStore, PortError,
+    Readiness, StoreHealth,
 };
 pub use query::{ModelQuery, QueryError};
 pub use verdict::{Compared, Outcome, Verdict};

@@ -5,6 +5,8 @@ use async_trait::async_trait;
 use domain::{ModelDefinition, ModelName, ModelState, Observation};
 use serde::Serialize;
 
+pub use platform::Cause;
+
 /// The id the event log gave an appended observation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
@@ -18,27 +20,27 @@ pub enum PortError {
     /// The store is unreachable or refused the command; nothing was
     /// stored, and retrying later may work.
     #[error("store unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] Cause),
     /// The store is full (Redis at `maxmemory` under `noeviction`); nothing
     /// was stored, and retrying once memory is freed works.
     #[error("store out of memory: {0}")]
-    OutOfMemory(String),
+    OutOfMemory(#[source] Cause),
     /// The write was stored on the primary, but fewer replicas than asked
     /// for confirmed it in time (`REPLICAS_ACK`): it may yet be lost in a
     /// failover, and a retry without an Idempotency-Key counts it twice.
     #[error("stored, not confirmed: {0}")]
-    Unconfirmed(String),
+    Unconfirmed(#[source] Cause),
     /// The write was sent and no answer came (a dropped connection, a
     /// timeout): it may or may not be stored.
     #[error("outcome unknown: {0}")]
-    Unknown(String),
+    Unknown(#[source] Cause),
     /// The store answered, but with something we cannot use.
     #[error("store failed: {0}")]
-    Failed(String),
+    Failed(#[source] Cause),
     /// Too much is waiting to be written; retrying after a pause may work.
     /// Nothing was stored.
     #[error("overloaded: {0}")]
-    Overloaded(String),
+    Overloaded(#[source] Cause),
     /// The request's Idempotency-Key was used for other observations of
     /// the model within the window. Nothing was stored.
     #[error("the Idempotency-Key {0:?} was used for other observations of this model")]

@@ -1,6 +1,6 @@
 //! Reading the model: load counts and definition, summarise with the domain.
 
-use super::{ModelStore, PortError};
+use super::{Cause, ModelStore, PortError};
 use domain::{Counts, DefaultDefinitions, ModelName, ModelState, ModelSummary, PosteriorError};
 use std::sync::Arc;
 
@@ -50,7 +50,9 @@ impl ModelQuery {
         // million points: never on the runtime's threads.
         tokio::task::spawn_blocking(move || definition.summary(state.counts))
             .await
-            .map_err(|e| QueryError::Store(PortError::Failed(format!("summary task failed: {e}"))))?
+            .map_err(|e| {
+                QueryError::Store(PortError::Failed(Cause::context("summary task failed", e)))
+            })?
             .map_err(QueryError::from)
     }
 }
@@ -94,7 +96,7 @@ mod tests {
         let summary = query(Counts::ZERO, None).summary().await.unwrap();
         assert_eq!(
             (summary.n, summary.prior.as_str(), summary.grid_points),
-            (0, "step:0.1", 120)
+            (0.0, "step:0.1", 120)
         );
     }
 

@@ -18,6 +18,9 @@ pub enum Op {
         wins: u64,
         /// Trials to add.
         trials: u64,
+        /// The end of the interval of log time its entries fall in (the
+        /// history point they first count in); 0 with history off.
+        at: u64,
     },
     /// (Re)define `model`; its counts stay.
     Define {
@@ -96,6 +99,11 @@ impl Batch {
 #[derive(Debug, Default)]
 pub struct BatchBuilder {
     batch: Batch,
+    /// The history's interval, ms (`None`: history off): adds of one model
+    /// merge only within one interval, so each point can be told.
+    interval: Option<u64>,
+    /// The interval end of the entry being pushed.
+    at: u64,
     /// For each model, the index in `ops` of the add still open for it.
     open_adds: HashMap<String, usize>,
 }
@@ -109,8 +117,18 @@ impl BatchBuilder {
                 after: after.to_owned(),
                 ..Batch::default()
             },
+            interval: None,
+            at: 0,
             open_adds: HashMap::default(),
         }
+    }
+
+    /// Tells each add the interval of log time (`interval` ms long) its
+    /// entries fall in; `None`: history off.
+    #[must_use]
+    pub fn with_interval(mut self, interval: Option<u64>) -> Self {
+        self.interval = interval.filter(|ms| *ms > 0);
+        self
     }
 
     /// Adds the entry `id`: its events (one, or a group commit's
@@ -127,6 +145,11 @@ impl BatchBuilder {
         }
         self.batch.entries += 1;
         id.clone_into(&mut self.batch.last);
+        if let Some(interval) = self.interval {
+            // An id without time counts in the interval of the entry before.
+            let millis = id_millis(id).unwrap_or(self.at.saturating_sub(1));
+            self.at = (millis / interval + 1) * interval;
+        }
         match events {
             Ok(events) => events.into_iter().for_each(|event| self.apply(event)),
             Err(reason) => self.batch.dead.push(DeadLetter {
@@ -162,7 +185,10 @@ impl BatchBuilder {
 
     fn add(&mut self, model: &str, more_wins: u64, more_trials: u64) {
         if let Some(&index) = self.open_adds.get(model)
-            && let Some(Op::Add { wins, trials, .. }) = self.batch.ops.get_mut(index)
+            && let Some(Op::Add {
+                wins, trials, at, ..
+            }) = self.batch.ops.get_mut(index)
+            && *at == self.at
         {
             *wins += more_wins;
             *trials += more_trials;
@@ -174,6 +200,7 @@ impl BatchBuilder {
             model: model.to_owned(),
             wins: more_wins,
             trials: more_trials,
+            at: self.at,
         });
     }
 
@@ -209,11 +236,7 @@ fn shorten(text: String) -> String {
     }
 }
 
-/// The append time of a stream id, in Unix milliseconds.
-#[must_use]
-pub fn id_millis(id: &str) -> Option<u64> {
-    id.split_once('-').and_then(|(ms, _)| ms.parse().ok())
-}
+pub use platform::log_time::id_millis;
 
 #[cfg(test)]
 mod tests;

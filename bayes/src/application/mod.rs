@@ -17,7 +17,7 @@ pub use batch::{Batch, BatchBuilder, DeadLetter, Op};
 pub use forwarder::Forwarder;
 pub use ownership::{Assignment, Ownership};
 pub use ports::{
-    ApplyOutcome, ChannelMessage, ChannelMessages, ForwardLog, Forwarded, Leases, LogReaders,
-    ModelChange, ModelObserver, PartitionLog, PartitionStore, PortError, Read,
+    ApplyOutcome, Cause, ChannelMessage, ChannelMessages, ForwardLog, Forwarded, Leases,
+    LogReaders, ModelChange, ModelObserver, PartitionLog, PartitionStore, PortError, Read,
 };
 pub use worker::{WorkerStop, Workers};

@@ -150,7 +150,7 @@ impl Ownership {
                 tracing::warn!(partition, "lost the partition's lease; stopping its worker");
                 self.stop(partition)
                     .await
-                    .map_err(|e| super::PortError::Failed(e.to_string()))?;
+                    .map_err(|e| super::PortError::Failed(super::Cause::new(e)))?;
             }
         }
         while self.owned.len() > share {
@@ -159,7 +159,7 @@ impl Ownership {
             };
             self.stop(partition)
                 .await
-                .map_err(|e| super::PortError::Failed(e.to_string()))?;
+                .map_err(|e| super::PortError::Failed(super::Cause::new(e)))?;
             self.leases.release(partition).await?;
             tracing::info!(partition, share, "gave the partition up to even the load");
         }

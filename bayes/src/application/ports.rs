@@ -4,15 +4,17 @@ use super::Batch;
 use async_trait::async_trait;
 use domain::{ModelState, Observation};
 
+pub use platform::Cause;
+
 /// Why a port could not do its work.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum PortError {
     /// The store is unreachable or did not answer in time; retrying may work.
     #[error("store unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] Cause),
     /// The store answered with an error or something we cannot use.
     #[error("store failed: {0}")]
-    Failed(String),
+    Failed(#[source] Cause),
 }
 
 /// One read of a partition's log.

@@ -6,7 +6,7 @@
 //! state of each is always drawn.
 
 use super::plot::PlotData;
-use super::{ModelChange, ModelObserver, PartitionStore, PortError};
+use super::{Cause, ModelChange, ModelObserver, PartitionStore, PortError};
 use domain::{Counts, DefaultDefinitions, ModelDefinition, ModelState};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -178,7 +178,7 @@ impl RenderLoop {
         let done = tokio::task::spawn_blocking(move || match state {
             Some((definition, counts)) => {
                 let plot = PlotData::new(definition, counts)
-                    .map_err(|e| PortError::Failed(e.to_string()))?
+                    .map_err(|e| PortError::Failed(Cause::new(e)))?
                     .named(&name);
                 sink.draw(&name, &plot)
             }

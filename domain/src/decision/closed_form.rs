@@ -23,9 +23,10 @@ const MAX_TERMS: f64 = 100_000.0;
 
 /// `P(p_candidate > p_baseline)` for the continuous Beta posteriors: Evan
 /// Miller's exact sum where a shape is an integer of at most 100,000
-/// (always, for uniform and integer Beta priors with fewer than ~10^5
-/// observations), numerical integration otherwise. `None` for shapes that
-/// are not finite and positive.
+/// (always, for integer counts under uniform and integer Beta priors with
+/// fewer than ~10^5 observations), numerical integration otherwise (as for
+/// decayed, fractional evidence, whose shapes are fractional). `None` for
+/// shapes that are not finite and positive.
 #[must_use]
 pub fn closed_form_prob_beats(baseline: BetaPosterior, candidate: BetaPosterior) -> Option<f64> {
     let (aa, ba) = (baseline.alpha(), baseline.beta());

@@ -4,7 +4,10 @@
 use super::best::{prob_beats, rank_refs};
 use super::resolution::{Decision, decide};
 use super::{DecisionError, LiftDistribution, check_model_count, closed_form_prob_beats};
-use crate::{BetaPosterior, CREDIBLE_MASS, Counts, Interval, ModelDefinition, Posterior, Warning};
+use crate::format::serialize_count;
+use crate::{
+    BetaPosterior, CREDIBLE_MASS, Evidence, Interval, ModelDefinition, Posterior, Warning,
+};
 use serde::Serialize;
 
 /// Every model's standing and the decision; `models[0]` is the baseline.
@@ -23,10 +26,15 @@ pub struct Comparison {
 pub struct ModelComparison {
     /// The name the caller gave.
     pub name: String,
-    /// Wins.
-    pub w: u64,
-    /// Trials.
-    pub n: u64,
+    /// Wins: an integer for counts, fractional for decayed evidence (written
+    /// as a JSON integer whenever it is integral).
+    #[serde(serialize_with = "serialize_count")]
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub w: f64,
+    /// Trials, likewise.
+    #[serde(serialize_with = "serialize_count")]
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub n: f64,
     /// Grid posterior mean.
     pub mean: f64,
     /// 89% equal-tailed (percentile) interval on the grid, `[lo, hi]`: the
@@ -60,7 +68,8 @@ pub struct BaselineComparison {
     pub lift_interval_89: Interval,
 }
 
-/// Compares `models` (name, definition, counts) against the first, exactly
+/// Compares `models` (name, definition, and integer [`crate::Counts`] or
+/// fractional [`Evidence`]) against the first, exactly
 /// on their grids, and decides at the risk `threshold` (see
 /// [`super::DEFAULT_THRESHOLD`]).
 ///
@@ -69,8 +78,8 @@ pub struct BaselineComparison {
 /// above [`super::MAX_MODELS`], [`DecisionError::Threshold`] for a negative
 /// or non-finite threshold, [`DecisionError::Posterior`] for a model whose
 /// posterior has no mass on its grid.
-pub fn compare<N: AsRef<str>>(
-    models: &[(N, ModelDefinition, Counts)],
+pub fn compare<N: AsRef<str>, E: Copy + Into<Evidence>>(
+    models: &[(N, ModelDefinition, E)],
     threshold: f64,
 ) -> Result<Comparison, DecisionError> {
     check_model_count(models.len(), 2)?;
@@ -79,21 +88,22 @@ pub fn compare<N: AsRef<str>>(
     }
     let posteriors = models
         .iter()
-        .map(|(name, definition, counts)| {
-            Posterior::new(definition.grid, definition.prior, *counts)
+        .map(|(name, definition, evidence)| {
+            Posterior::new(definition.grid, definition.prior, *evidence)
                 .map_err(|source| posterior_error(name, source))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let ranking = rank_refs(&posteriors.iter().collect::<Vec<_>>());
     let mut entries = Vec::with_capacity(models.len());
-    for (k, ((name, _, counts), posterior)) in models.iter().zip(&posteriors).enumerate() {
+    for (k, ((name, _, _), posterior)) in models.iter().zip(&posteriors).enumerate() {
         let against_baseline = (k > 0)
-            .then(|| against(&models[0], &posteriors[0], &models[k], posterior))
+            .then(|| against(name, &posteriors[0], posterior))
             .transpose()?;
+        let evidence = posterior.evidence();
         entries.push(ModelComparison {
             name: name.as_ref().to_owned(),
-            w: counts.w(),
-            n: counts.n(),
+            w: evidence.w(),
+            n: evidence.n(),
             mean: posterior.mean(),
             interval_89: posterior
                 .percentile_interval(CREDIBLE_MASS)
@@ -116,16 +126,16 @@ pub fn compare<N: AsRef<str>>(
     })
 }
 
-/// The candidate against the baseline, on the grids and in closed form.
-fn against<N: AsRef<str>>(
-    (_, baseline_definition, baseline_counts): &(N, ModelDefinition, Counts),
+/// The candidate (named `name`) against the baseline, on the grids and in
+/// closed form.
+fn against(
+    name: &impl AsRef<str>,
     baseline: &Posterior,
-    (name, definition, counts): &(N, ModelDefinition, Counts),
     candidate: &Posterior,
 ) -> Result<BaselineComparison, DecisionError> {
     let lift = LiftDistribution::new(baseline, candidate);
-    let closed_form = BetaPosterior::new(baseline_definition.prior, *baseline_counts)
-        .zip(BetaPosterior::new(definition.prior, *counts))
+    let closed_form = BetaPosterior::new(baseline.prior(), baseline.evidence())
+        .zip(BetaPosterior::new(candidate.prior(), candidate.evidence()))
         .and_then(|(a, b)| closed_form_prob_beats(a, b));
     Ok(BaselineComparison {
         prob_beats_baseline: prob_beats(baseline, candidate),

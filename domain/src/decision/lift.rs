@@ -133,14 +133,11 @@ fn gcd(mut a: i64, mut b: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn posterior(points: usize, w: u64, n: u64) -> Posterior {
-        crate::fixtures::posterior(points, "uniform", w, n)
-    }
+    use crate::fixtures::uniform;
 
     #[test]
     fn the_lattice_of_a_3_and_a_4_point_grid_is_sixths() {
-        let (a, b) = (posterior(3, 1, 2), posterior(4, 1, 2));
+        let (a, b) = (uniform(3, 1, 2), uniform(4, 1, 2));
         let lift = LiftDistribution::new(&a, &b);
         assert_eq!(
             (lift.lattice, lift.baseline_step, lift.candidate_step),
@@ -152,7 +149,7 @@ mod tests {
 
     #[test]
     fn a_sure_lift_has_a_point_interval() {
-        let (a, b) = (posterior(5, 0, 10_000), posterior(9, 10_000, 10_000));
+        let (a, b) = (uniform(5, 0, 10_000), uniform(9, 10_000, 10_000));
         let lift = LiftDistribution::new(&a, &b);
         assert_eq!(lift.interval(0.89).unwrap(), Interval { lo: 1.0, hi: 1.0 });
         assert!(lift.interval(0.0).is_err());
@@ -161,7 +158,7 @@ mod tests {
 
     #[test]
     fn identical_models_have_a_symmetric_lift() {
-        let a = posterior(120, 6, 9);
+        let a = uniform(120, 6, 9);
         let lift = LiftDistribution::new(&a, &a);
         let interval = lift.interval(0.89).unwrap();
         assert_eq!(interval.lo, -interval.hi);

@@ -111,20 +111,13 @@ fn draw<R: Rng + ?Sized>(cumulative: &[f64], rng: &mut R) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fixtures::uniform;
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
-    fn posterior(points: usize, w: u64, n: u64) -> Posterior {
-        crate::fixtures::posterior(points, "uniform", w, n)
-    }
-
     #[test]
     fn floors_outside_zero_to_one_over_k_are_refused() {
-        let models = [
-            posterior(11, 1, 2),
-            posterior(11, 1, 2),
-            posterior(11, 1, 2),
-        ];
+        let models = [uniform(11, 1, 2), uniform(11, 1, 2), uniform(11, 1, 2)];
         for floor in [-0.1, 0.34, f64::NAN, f64::INFINITY] {
             assert!(matches!(
                 Thompson::new(&models, floor),
@@ -141,7 +134,7 @@ mod tests {
     #[test]
     fn a_sure_tie_is_broken_evenly() {
         // All mass at p = 1 for both: every draw ties.
-        let models = [posterior(3, 1000, 1000), posterior(5, 1000, 1000)];
+        let models = [uniform(3, 1000, 1000), uniform(5, 1000, 1000)];
         let thompson = Thompson::new(&models, 0.0).unwrap();
         let mut rng = StdRng::seed_from_u64(7);
         let draws = 20_000;

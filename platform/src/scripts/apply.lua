@@ -5,13 +5,19 @@
 -- which knows its models' counts: one HSET a model, not an addition per
 -- field), updates the models index, writes the dead letters, moves the
 -- cursor to the batch's end and the consumer group with it (so XINFO GROUPS
--- shows the true lag). Built by platform's ApplyCall; read by ApplyReply.
+-- shows the true lag). The history points the batch closes go to each
+-- model's history stream in the same step, so a fenced batch writes none
+-- and a replayed one none twice. Built by platform's ApplyCall; read by ApplyReply.
 -- KEYS[1] cursor hash, KEYS[2] stream, KEYS[3] dead stream, KEYS[4] models index,
--- KEYS[5..] one model hash per write, in write order
+-- KEYS[5..4+W] one model hash per write, in write order, then W history streams, in the same order
 -- ARGV[1] cursor the batch starts after, ARGV[2] its last entry id, ARGV[3] its entry count,
--- ARGV[4] applier, ARGV[5] group, ARGV[6] dead maxlen, ARGV[7] #writes,
+-- ARGV[4] applier, ARGV[5] group, ARGV[6] dead maxlen, ARGV[7] #writes W,
 -- ARGV[8] #models created, ARGV[9] #models removed, ARGV[10] #dead letters,
--- then per write: 'c' n w (counts), 'f' n w prior grid_points (whole), or 'x' (deleted),
+-- ARGV[11] history retention (ms),
+-- then per write: 'c' n w (counts) or 'f' n w prior grid_points (whole), each followed by
+--   t (the hash's last-changed interval end; 0: keep), start ('0' go on, '1' fresh: drop the
+--   history and t first, '2' base: the history is known from the first point on),
+--   k, and k points t w n (oldest first); or 'x' (deleted, with its history),
 -- then the names created, the names removed, then per dead letter: entry id, reason, raw,
 -- then, optionally, a channel and a notice published once the batch is applied (for live views)
 -- Returns {'applied'}, {'replayed'} if this applier already applied exactly this batch (a resent
@@ -29,19 +35,56 @@ end
 
 local writes, created, removed, dead = tonumber(ARGV[7]), tonumber(ARGV[8]),
   tonumber(ARGV[9]), tonumber(ARGV[10])
-local i = 11
+local retention = tonumber(ARGV[11])
+
+-- Appends k points from ARGV[at] to the history stream `key`, then drops
+-- points older than the retention before the newest, keeping the last of
+-- them, so the counts at any time since stay known. O(1) calls a point.
+local function history(hash, key, at, k)
+  for p = 0, k - 1 do
+    local base = at + 3 * p
+    -- pcall: a point at or before the stream's newest cannot be (points
+    -- only move forward); were one sent, the counts still land.
+    redis.pcall('XADD', key, ARGV[base] .. '-0', 'w', ARGV[base + 1], 'n', ARGV[base + 2])
+  end
+  if k > 0 and retention > 0 then
+    local cutoff = tonumber(ARGV[at + 3 * (k - 1)]) - retention
+    local oldest = redis.call('XRANGE', key, '-', '+', 'COUNT', 2)
+    if #oldest == 2 and tonumber(string.match(oldest[2][1], '^%d+')) <= cutoff then
+      local keep = redis.call('XREVRANGE', key, cutoff, '-', 'COUNT', 1)
+      redis.call('XTRIM', key, 'MINID', keep[1][1])
+      redis.call('HSET', hash, 'from', string.match(keep[1][1], '^%d+'))
+    end
+  end
+end
+
+local i = 12
 for k = 5, 4 + writes do
   local kind = ARGV[i]
-  if kind == 'c' then
-    redis.call('HSET', KEYS[k], 'n', ARGV[i + 1], 'w', ARGV[i + 2])
-    i = i + 3
-  elseif kind == 'f' then
-    redis.call('HSET', KEYS[k], 'n', ARGV[i + 1], 'w', ARGV[i + 2],
-      'prior', ARGV[i + 3], 'grid_points', ARGV[i + 4])
-    i = i + 5
-  else
-    redis.call('DEL', KEYS[k])
+  if kind == 'x' then
+    redis.call('DEL', KEYS[k], KEYS[k + writes])
     i = i + 1
+  else
+    if kind == 'c' then
+      redis.call('HSET', KEYS[k], 'n', ARGV[i + 1], 'w', ARGV[i + 2])
+      i = i + 3
+    else
+      redis.call('HSET', KEYS[k], 'n', ARGV[i + 1], 'w', ARGV[i + 2],
+        'prior', ARGV[i + 3], 'grid_points', ARGV[i + 4])
+      i = i + 5
+    end
+    if ARGV[i + 1] == '1' then
+      redis.call('DEL', KEYS[k + writes])
+      redis.call('HDEL', KEYS[k], 't', 'from')
+    elseif ARGV[i + 1] == '2' then
+      redis.call('HSET', KEYS[k], 'from', ARGV[i + 3])
+    end
+    if ARGV[i] ~= '0' then
+      redis.call('HSET', KEYS[k], 't', ARGV[i])
+    end
+    local points = tonumber(ARGV[i + 2])
+    history(KEYS[k], KEYS[k + writes], i + 3, points)
+    i = i + 3 + 3 * points
   end
 end
 -- The index in calls of up to 1,000 names (Lua's unpack has a bound),

@@ -6,6 +6,7 @@
 use super::{APPLY, APPLY_SOURCE};
 use crate::PartitionKeys;
 use crate::keys::CONSUMER_GROUP;
+pub use domain::HistoryPoint;
 use domain::{Counts, ModelDefinition};
 use redis::{Cmd, Value};
 
@@ -23,6 +24,37 @@ pub enum ModelWrite {
     Whole(Counts, ModelDefinition),
     /// The model is gone (`DEL`).
     Deleted,
+}
+
+/// How a model's history goes on from what the stream holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HistoryStart {
+    /// After the stream's newest point.
+    #[default]
+    Continue,
+    /// Afresh: the model was deleted (and perhaps created again) in the
+    /// batch, its stream and `t` dropped first.
+    Fresh,
+    /// From a base: the model counted before it had history, and the
+    /// first point holds those counts; the history is known from it on.
+    Base,
+}
+
+/// One model's part of a batch: its state after it and the history points
+/// the batch closes.
+#[derive(Debug, Clone, Copy)]
+pub struct ModelUpdate<'a> {
+    /// The model.
+    pub model: &'a str,
+    /// Its state after the batch.
+    pub write: ModelWrite,
+    /// The end of the interval its counts last changed in (the hash's `t`);
+    /// 0: unchanged by the batch.
+    pub changed: u64,
+    /// How its history goes on.
+    pub start: HistoryStart,
+    /// The points the batch closes, oldest first, each after the stream's newest.
+    pub points: &'a [HistoryPoint],
 }
 
 /// An entry set aside, as the dead-letter stream records it.
@@ -52,8 +84,11 @@ pub struct ApplyCall<'a> {
     pub applier: &'a str,
     /// Approximate bound on the dead-letter stream.
     pub dead_maxlen: u64,
-    /// Each touched model's state after the batch, by name.
-    pub writes: &'a [(&'a str, ModelWrite)],
+    /// Each touched model's state after the batch and history points.
+    pub writes: &'a [ModelUpdate<'a>],
+    /// How far back a history reaches from its newest point, ms (older
+    /// points are dropped, but the newest of them).
+    pub retention: u64,
     /// Models that did not exist before the batch and do after (the index gains them).
     pub created: &'a [&'a str],
     /// Models that existed before the batch and do not after (the index loses them).
@@ -80,13 +115,16 @@ impl ApplyCall<'_> {
             evalsha.arg(APPLY.get_hash());
             evalsha
         };
-        call.arg(4 + self.writes.len())
+        call.arg(4 + 2 * self.writes.len())
             .arg(&self.keys.cursor)
             .arg(&self.keys.events)
             .arg(&self.keys.dead)
             .arg(&self.keys.models);
-        for (model, _) in self.writes {
-            call.arg(self.keys.model_key(model));
+        for update in self.writes {
+            call.arg(self.keys.model_key(update.model));
+        }
+        for update in self.writes {
+            call.arg(self.keys.history_key(update.model));
         }
         call.arg(self.after)
             .arg(self.last)
@@ -97,9 +135,10 @@ impl ApplyCall<'_> {
             .arg(self.writes.len())
             .arg(self.created.len())
             .arg(self.removed.len())
-            .arg(self.dead.len());
-        for (_, write) in self.writes {
-            match write {
+            .arg(self.dead.len())
+            .arg(self.retention);
+        for update in self.writes {
+            match update.write {
                 ModelWrite::Counts(counts) => call.arg("c").arg(counts.n()).arg(counts.w()),
                 ModelWrite::Whole(counts, definition) => call
                     .arg("f")
@@ -107,8 +146,23 @@ impl ApplyCall<'_> {
                     .arg(counts.w())
                     .arg(definition.prior.to_string())
                     .arg(definition.grid.points()),
-                ModelWrite::Deleted => call.arg("x"),
+                ModelWrite::Deleted => {
+                    call.arg("x");
+                    continue;
+                }
             };
+            call.arg(update.changed)
+                .arg(match update.start {
+                    HistoryStart::Continue => "0",
+                    HistoryStart::Fresh => "1",
+                    HistoryStart::Base => "2",
+                })
+                .arg(update.points.len());
+            for point in update.points {
+                call.arg(point.t)
+                    .arg(point.counts.w())
+                    .arg(point.counts.n());
+            }
         }
         for model in self.created.iter().chain(self.removed) {
             call.arg(*model);

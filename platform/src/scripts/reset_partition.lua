@@ -1,8 +1,9 @@
--- Resets a partition for a rebuild from its log: deletes its models and
+-- Resets a partition for a rebuild from its log: deletes its models (and their histories) and
 -- moves its cursor (and the consumer group) back to the start, so the whole
 -- log is applied again. Refused unless the log is whole (nothing trimmed or
 -- deleted since its first entry) and the models are those the caller named.
--- KEYS[1] cursor hash, KEYS[2] stream, KEYS[3] models index, KEYS[4..] model hashes
+-- KEYS[1] cursor hash, KEYS[2] stream, KEYS[3] models index, KEYS[4..3+M] model hashes,
+-- KEYS[4+M..3+2M] their history streams
 -- ARGV[1] group, ARGV[2] applier name
 local info = redis.pcall('XINFO', 'STREAM', KEYS[2])
 if type(info) == 'table' and not info.err then
@@ -13,7 +14,7 @@ if type(info) == 'table' and not info.err then
       ' of ' .. stream['entries-added'] .. ' entries are no longer in the log')
   end
 end
-if redis.call('ZCARD', KEYS[3]) ~= #KEYS - 3 then
+if redis.call('ZCARD', KEYS[3]) ~= (#KEYS - 3) / 2 then
   return redis.error_reply('CHANGED the models changed while the rebuild started; run it again')
 end
 for i = 4, #KEYS do

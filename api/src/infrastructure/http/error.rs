@@ -4,7 +4,7 @@
 //! a failed write says whether anything was stored.
 
 use crate::application::{
-    DecideError, DefineError, IngestError, ModelListError, PortError, QueryError,
+    Cause, DecideError, DefineError, IngestError, ModelListError, PortError, QueryError,
 };
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -79,16 +79,16 @@ pub enum ApiError {
     Forbidden(String),
     /// Redis is away or refused the command; nothing was stored.
     #[error("Redis is unavailable: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] Cause),
     /// Redis is full (`maxmemory`); nothing was stored.
     #[error("Redis is out of memory: {0}")]
-    OutOfMemory(String),
+    OutOfMemory(#[source] Cause),
     /// Stored on the primary, not confirmed by the replicas asked for.
     #[error("stored, not confirmed: {0}")]
-    Unconfirmed(String),
+    Unconfirmed(#[source] Cause),
     /// The write was sent and no answer came: perhaps stored.
     #[error("outcome unknown: {0}")]
-    Unknown(String),
+    Unknown(#[source] Cause),
     /// The request took longer than `REQUEST_TIMEOUT_MS`: a write in it
     /// may or may not be stored.
     #[error("the request timed out")]
@@ -98,10 +98,10 @@ pub enum ApiError {
     KeyReused(String),
     /// The write queue is full; nothing was stored.
     #[error("overloaded: {0}")]
-    Overloaded(String),
+    Overloaded(#[source] Cause),
     /// Anything else; the cause is logged.
     #[error("internal error: {0}")]
-    Internal(String),
+    Internal(#[source] Cause),
 }
 
 impl From<IngestError> for ApiError {
@@ -122,7 +122,7 @@ impl From<QueryError> for ApiError {
     fn from(error: QueryError) -> Self {
         match error {
             QueryError::Store(port) => port.into(),
-            QueryError::Posterior(e) => Self::Internal(e.to_string()),
+            QueryError::Posterior(e) => Self::Internal(Cause::new(e)),
             QueryError::Unknown(_) => Self::NotFound(error.to_string()),
         }
     }
@@ -143,7 +143,7 @@ impl From<DecideError> for ApiError {
         match error {
             DecideError::Unknown(_) => Self::NotFound(error.to_string()),
             DecideError::Decision(DecisionError::Posterior { .. }) => {
-                Self::Internal(error.to_string())
+                Self::Internal(Cause::new(error))
             }
             DecideError::Decision(_) => Self::BadRequest(error.to_string()),
             DecideError::Store(port) => port.into(),

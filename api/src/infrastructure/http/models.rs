@@ -4,7 +4,7 @@
 use super::error::{ApiError, ErrorBody};
 use super::extract::{self, AppQuery, Expected, JsonObject, NamedModel};
 use super::state::Shared;
-use crate::application::{ListedModel, NamedSummary, catalog::MAX_PAGE};
+use crate::application::{Cause, ListedModel, NamedSummary, catalog::MAX_PAGE};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -265,9 +265,9 @@ async fn png(path: PathBuf) -> Result<impl IntoResponse, ApiError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(ApiError::NotFound(
             "no plot yet: bayes draws a model's plot once it has applied its events".into(),
         )),
-        Err(e) => Err(ApiError::Internal(format!(
-            "cannot read {}: {e}",
-            path.display()
+        Err(e) => Err(ApiError::Internal(Cause::context(
+            format!("cannot read {}", path.display()),
+            e,
         ))),
     }
 }

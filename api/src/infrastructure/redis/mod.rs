@@ -14,30 +14,30 @@ pub use group_commit::{GroupCommitLog, WriteSettings};
 pub use model_store::RedisModelStore;
 pub use readiness::RedisReadiness;
 
-use crate::application::PortError;
+use crate::application::{Cause, PortError};
 
 /// Sorts a failed read: Redis is out of memory, or away (503). A read
 /// stores nothing, so whatever Redis said it is "try again later", never a
 /// 500.
-pub(crate) fn port_error(error: &redis::RedisError) -> PortError {
-    if platform::failure::is_out_of_memory(error) {
+pub(crate) fn port_error(error: redis::RedisError) -> PortError {
+    if platform::failure::is_out_of_memory(&error) {
         metrics::counter!("api_redis_oom_total").increment(1);
-        PortError::OutOfMemory(error.to_string())
+        PortError::OutOfMemory(Cause::new(error))
     } else {
-        PortError::Unavailable(error.to_string())
+        PortError::Unavailable(Cause::new(error))
     }
 }
 
 /// Sorts a failed write by what became of it: not run (nothing stored),
 /// refused for want of memory, or unknown (sent, no answer).
-pub(crate) fn write_error(error: &redis::RedisError, cluster: bool) -> PortError {
+pub(crate) fn write_error(error: redis::RedisError, cluster: bool) -> PortError {
     use platform::failure::{Outcome, outcome};
-    match outcome(error, cluster) {
-        Outcome::NotRun => PortError::Unavailable(error.to_string()),
+    match outcome(&error, cluster) {
+        Outcome::NotRun => PortError::Unavailable(Cause::new(error)),
         Outcome::OutOfMemory => port_error(error),
         Outcome::Unknown => {
             metrics::counter!("api_write_outcome_unknown_total").increment(1);
-            PortError::Unknown(error.to_string())
+            PortError::Unknown(Cause::new(error))
         }
     }
 }

@@ -1,7 +1,7 @@
 //! Reads the model hashes and the models index that bayes maintains.
 
 use super::port_error;
-use crate::application::{ModelStore, PortError};
+use crate::application::{Cause, ModelStore, PortError};
 use async_trait::async_trait;
 use domain::{ModelName, ModelState};
 use platform::RedisConnection;
@@ -25,12 +25,12 @@ impl RedisModelStore {
 #[async_trait]
 impl ModelStore for RedisModelStore {
     async fn load(&self, model: &ModelName) -> Result<Option<ModelState>, PortError> {
-        let values: [Option<String>; 4] = redis::cmd("HMGET")
+        let values: [Option<String>; 6] = redis::cmd("HMGET")
             .arg(self.keys.model(model))
             .arg(&FIELDS)
             .query_async(&mut self.connection.clone())
             .await
-            .map_err(|e| port_error(&e))?;
+            .map_err(port_error)?;
         stored(values)
     }
 
@@ -56,7 +56,7 @@ impl ModelStore for RedisModelStore {
                 .arg(limit)
                 .query_async(&mut self.connection.clone())
                 .await
-                .map_err(|e| port_error(&e))?;
+                .map_err(port_error)?;
             names.extend(page.into_iter().map(|name| (name, partition)));
         }
         names.sort_unstable_by(|a, b| a.0.cmp(&b.0));
@@ -78,15 +78,15 @@ impl ModelStore for RedisModelStore {
                     .arg(partition.model_key(name))
                     .arg(&FIELDS);
             }
-            let values: Vec<[Option<String>; 4]> = pipeline
+            let values: Vec<[Option<String>; 6]> = pipeline
                 .query_async(&mut self.connection.clone())
                 .await
-                .map_err(|e| port_error(&e))?;
+                .map_err(port_error)?;
             for (name, values) in mine.into_iter().zip(values) {
                 // Deleted between the two reads: not listed.
                 if let Some(state) = stored(values)? {
                     let name = ModelName::parse(name).map_err(|e| {
-                        PortError::Failed(format!("the models index holds {name:?}: {e}"))
+                        PortError::Failed(format!("the models index holds {name:?}: {e}").into())
                     })?;
                     models.push((name, state));
                 }
@@ -103,7 +103,7 @@ impl ModelStore for RedisModelStore {
                 .arg(&partition.models)
                 .query_async(&mut self.connection.clone())
                 .await
-                .map_err(|e| port_error(&e))?;
+                .map_err(port_error)?;
             total += models;
         }
         Ok(total)
@@ -111,6 +111,8 @@ impl ModelStore for RedisModelStore {
 }
 
 /// A model hash's values; `None` when the hash does not exist.
-fn stored(values: [Option<String>; 4]) -> Result<Option<ModelState>, PortError> {
-    decode_hash(values).map_err(|e| PortError::Failed(e.to_string()))
+fn stored(values: [Option<String>; 6]) -> Result<Option<ModelState>, PortError> {
+    decode_hash(values)
+        .map(|stored| stored.map(|s| s.state))
+        .map_err(|e| PortError::Failed(Cause::new(e)))
 }

@@ -31,22 +31,25 @@ impl Readiness for RedisReadiness {
         let mut connection = self.connection.clone();
         let nodes = platform::memory::read(&mut connection)
             .await
-            .map_err(|e| port_error(&e))?;
+            .map_err(port_error)?;
         if let Some(full) = nodes.iter().find(|node| node.is_full()) {
-            return Err(PortError::OutOfMemory(format!(
-                "{} uses {} bytes of its maxmemory {}: writes are refused",
-                if full.node.is_empty() {
-                    "Redis"
-                } else {
-                    &full.node
-                },
-                full.used_bytes,
-                full.max_bytes
-            )));
+            return Err(PortError::OutOfMemory(
+                format!(
+                    "{} uses {} bytes of its maxmemory {}: writes are refused",
+                    if full.node.is_empty() {
+                        "Redis"
+                    } else {
+                        &full.node
+                    },
+                    full.used_bytes,
+                    full.max_bytes
+                )
+                .into(),
+            ));
         }
         let policies = check_policies(&nodes, self.allow_eviction);
         if let Some(refusal) = policies.refusal {
-            return Err(PortError::Unavailable(refusal));
+            return Err(PortError::Unavailable(refusal.into()));
         }
         let memory = nodes.into_iter().map(memory_health).collect();
         let cluster = if connection.is_cluster() {
@@ -77,13 +80,16 @@ async fn cluster_state(connection: &mut RedisConnection) -> Result<ClusterHealth
         .arg("INFO")
         .query_async(connection)
         .await
-        .map_err(|e| port_error(&e))?;
+        .map_err(port_error)?;
     let cluster = cluster_health(&info);
     if cluster.state != "ok" {
-        return Err(PortError::Unavailable(format!(
-            "the Redis Cluster is {} ({} of 16384 slots served)",
-            cluster.state, cluster.slots_ok
-        )));
+        return Err(PortError::Unavailable(
+            format!(
+                "the Redis Cluster is {} ({} of 16384 slots served)",
+                cluster.state, cluster.slots_ok
+            )
+            .into(),
+        ));
     }
     Ok(cluster)
 }

@@ -25,12 +25,14 @@ fn observations_for_a_model_merge_into_one_add() {
             Op::Add {
                 model: "default".into(),
                 wins: 1,
-                trials: 2
+                trials: 2,
+                at: 0,
             },
             Op::Add {
                 model: "b".into(),
                 wins: 2,
-                trials: 5
+                trials: 5,
+                at: 0,
             },
         ]
     );

@@ -33,6 +33,7 @@ async fn add(store: &MemoryStore, model: &str, wins: u64, trials: u64) {
             model: model.into(),
             wins,
             trials,
+            at: 0,
         }],
         ..Batch::default()
     };

@@ -4,9 +4,9 @@
 //! a temporary name and renamed into place, so a viewer never sees half a PNG.
 
 use super::render_png;
-use crate::application::PortError;
 use crate::application::plot::PlotData;
 use crate::application::render::PlotSink;
+use crate::application::{Cause, PortError};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -112,10 +112,10 @@ pub fn snapshot_name(n: u64, w: u64) -> String {
 
 impl PlotSink for PngDirectory {
     fn draw(&self, model: &str, plot: &PlotData) -> Result<(), PortError> {
-        let png = render_png(plot).map_err(|e| PortError::Failed(e.to_string()))?;
+        let png = render_png(plot).map_err(|e| PortError::Failed(Cause::new(e)))?;
         let dir = self.model_dir(model);
         let io = |e: std::io::Error| {
-            PortError::Failed(format!("cannot write to {}: {e}", dir.display()))
+            PortError::Failed(format!("cannot write to {}: {e}", dir.display()).into())
         };
         fs::create_dir_all(&dir).map_err(io)?;
         Self::write_atomically(&dir, LATEST, &png).map_err(io)?;
@@ -132,9 +132,9 @@ impl PlotSink for PngDirectory {
             return Ok(());
         }
         match fs::remove_dir_all(self.model_dir(model)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(PortError::Failed(format!(
-                "cannot remove the plots of {model}: {e}"
-            ))),
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(PortError::Failed(
+                format!("cannot remove the plots of {model}: {e}").into(),
+            )),
             _ => Ok(()),
         }
     }

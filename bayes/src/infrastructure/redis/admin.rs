@@ -31,7 +31,7 @@ impl RedisPartitionAdmin {
     fn partition(&self, partition: u32) -> Result<&PartitionKeys, PortError> {
         self.keys
             .partition(partition)
-            .ok_or_else(|| PortError::Failed(format!("no partition {partition}")))
+            .ok_or_else(|| PortError::Failed(format!("no partition {partition}").into()))
     }
 }
 
@@ -51,7 +51,7 @@ impl PartitionAdmin for RedisPartitionAdmin {
         let (owner, cursor, models): (Option<String>, HashMap<String, String>, u64) = pipeline
             .query_async(&mut connection)
             .await
-            .map_err(|e| port_error(&e))?;
+            .map_err(port_error)?;
         let stream: Value = redis::cmd("XINFO")
             .arg("STREAM")
             .arg(&keys.events)
@@ -71,11 +71,11 @@ impl PartitionAdmin for RedisPartitionAdmin {
             .arg(1)
             .query_async(&mut connection)
             .await
-            .map_err(|e| port_error(&e))?;
+            .map_err(port_error)?;
         let node = connection
             .node_serving(&keys.events)
             .await
-            .map_err(|e| port_error(&e))?;
+            .map_err(port_error)?;
         let number = |field: &str| cursor.get(field).and_then(|v| v.parse().ok()).unwrap_or(0);
         Ok(PartitionReport {
             partition,
@@ -100,7 +100,7 @@ impl PartitionAdmin for RedisPartitionAdmin {
             .arg(-1)
             .query_async(&mut connection)
             .await
-            .map_err(|e| port_error(&e))?;
+            .map_err(port_error)?;
         let mut invocation = RESET_PARTITION.prepare_invoke();
         invocation
             .key(&keys.cursor)
@@ -109,12 +109,17 @@ impl PartitionAdmin for RedisPartitionAdmin {
         for model in &models {
             invocation.key(keys.model_key(model));
         }
+        for model in &models {
+            invocation.key(keys.history_key(model));
+        }
         invocation.arg(CONSUMER_GROUP).arg(&self.applier);
         invocation
             .invoke_async::<String>(&mut connection)
             .await
             .map(drop)
-            .map_err(|e| PortError::Failed(format!("partition {partition} cannot be rebuilt: {e}")))
+            .map_err(|e| {
+                PortError::Failed(format!("partition {partition} cannot be rebuilt: {e}").into())
+            })
     }
 }
 

@@ -69,7 +69,7 @@ impl RedisForwardLog {
         let appended: i64 = invocation
             .invoke_async(&mut self.connection.clone())
             .await
-            .map_err(|e| port_error(&e))?;
+            .map_err(port_error)?;
         Ok(if appended == 1 {
             Forwarded::Appended
         } else {
@@ -132,7 +132,7 @@ impl ForwardLog for RedisForwardLog {
             let appended: i64 = invocation
                 .invoke_async(&mut self.connection.clone())
                 .await
-                .map_err(|e| port_error(&e))?;
+                .map_err(port_error)?;
             if appended == 0 {
                 return Ok(Forwarded::NotLeader);
             }
@@ -207,7 +207,7 @@ impl ChannelMessages for RedisChannel {
         let messages = tokio::time::timeout(self.timeout, subscribe)
             .await
             .map_err(|_| PortError::Unavailable("timed out subscribing".into()))?
-            .map_err(|e| port_error(&e))?;
+            .map_err(port_error)?;
         self.messages = Some(messages);
         Ok(())
     }

@@ -36,7 +36,7 @@ impl RedisLeases {
         self.keys
             .partition(partition)
             .map(|keys| keys.owner.as_str())
-            .ok_or_else(|| PortError::Failed(format!("no partition {partition}")))
+            .ok_or_else(|| PortError::Failed(format!("no partition {partition}").into()))
     }
 }
 
@@ -52,14 +52,14 @@ impl Leases for RedisLeases {
         invocation
             .invoke_async::<u64>(&mut connection)
             .await
-            .map_err(|e| port_error(&e))?;
+            .map_err(port_error)?;
         let mut alive: Vec<String> = redis::cmd("ZRANGE")
             .arg(&self.keys.instances)
             .arg(0)
             .arg(-1)
             .query_async(&mut connection)
             .await
-            .map_err(|e| port_error(&e))?;
+            .map_err(port_error)?;
         // By name: every instance must see the same order to agree on shares.
         alive.sort();
         Ok(alive)
@@ -82,6 +82,6 @@ impl Leases for RedisLeases {
             .query_async::<i64>(&mut self.connection.clone())
             .await
             .map(drop)
-            .map_err(|e| port_error(&e))
+            .map_err(port_error)
     }
 }

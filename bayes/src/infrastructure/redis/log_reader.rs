@@ -38,6 +38,9 @@ pub struct ReadSettings {
     /// Decode replies in place over a raw connection (plain TCP only);
     /// `false`: redis-rs's `Value` (the comparison in BENCHMARKS.md).
     pub raw: bool,
+    /// The history's interval, ms (`None`: history off): each add is told
+    /// the interval its entries fall in.
+    pub interval: Option<u64>,
 }
 
 /// Opens a reader per partition, each with its own connection.
@@ -59,7 +62,7 @@ impl LogReaders for RedisLogReaders {
             .redis
             .keys
             .partition(partition)
-            .ok_or_else(|| PortError::Failed(format!("no partition {partition}")))?
+            .ok_or_else(|| PortError::Failed(format!("no partition {partition}").into()))?
             .clone();
         let info = self.redis.client().get_connection_info().clone();
         // Plain TCP to one endpoint: a raw connection whose replies are
@@ -76,7 +79,7 @@ impl LogReaders for RedisLogReaders {
             let connection = self
                 .redis
                 .blocking_connection(self.read.block)
-                .map_err(|e| port_error(&e))?;
+                .map_err(port_error)?;
             Transport::Managed(connection)
         };
         Ok(Box::new(RedisPartitionLog {
@@ -185,7 +188,7 @@ impl RedisPartitionLog {
                         .await
                         .map(|value| (0, value))
                 }
-                .map_err(|e| port_error(&e))?;
+                .map_err(port_error)?;
                 add_entries(&value, keys, partitions, builder)?;
                 Ok(lost)
             }
@@ -231,7 +234,7 @@ impl PartitionLog for RedisPartitionLog {
     /// of the log: one blocking read, after the coalescing pause if the
     /// last read found entries.
     async fn read(&mut self, after: &str) -> Result<Read, PortError> {
-        let mut builder = BatchBuilder::new(after);
+        let mut builder = BatchBuilder::new(after).with_interval(self.settings.interval);
         let check_due = !self.at_tail
             || self
                 .last_loss_check

@@ -15,18 +15,18 @@ pub use leases::RedisLeases;
 pub use log_reader::{ReadSettings, RedisLogReaders};
 pub use store::RedisPartitionStore;
 
-use crate::application::PortError;
+use crate::application::{Cause, PortError};
 
 /// Sorts a Redis error into "try again later" (Redis away, failing over or
 /// out of memory: counted in `bayes_redis_oom_total`) or "something is wrong".
-pub(crate) fn port_error(error: &redis::RedisError) -> PortError {
-    if platform::failure::is_out_of_memory(error) {
+pub(crate) fn port_error(error: redis::RedisError) -> PortError {
+    if platform::failure::is_out_of_memory(&error) {
         metrics::counter!("bayes_redis_oom_total").increment(1);
     }
-    if platform::failure::is_transient(error) {
-        PortError::Unavailable(error.to_string())
+    if platform::failure::is_transient(&error) {
+        PortError::Unavailable(Cause::new(error))
     } else {
-        PortError::Failed(error.to_string())
+        PortError::Failed(Cause::new(error))
     }
 }
 
@@ -47,7 +47,7 @@ pub(crate) async fn claim_lease(
     let ours: i64 = invocation
         .invoke_async(&mut connection.clone())
         .await
-        .map_err(|e| port_error(&e))?;
+        .map_err(port_error)?;
     Ok(ours == 1)
 }
 
@@ -63,5 +63,5 @@ pub(crate) async fn release_lease(
         .invoke_async::<i64>(&mut connection.clone())
         .await
         .map(drop)
-        .map_err(|e| port_error(&e))
+        .map_err(port_error)
 }

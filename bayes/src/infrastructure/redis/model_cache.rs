@@ -16,20 +16,23 @@
 use crate::application::{Batch, Op};
 use domain::{Counts, DefaultDefinitions, ModelDefinition, ModelState};
 use foldhash::HashMap;
-use platform::scripts::apply::ModelWrite;
+use platform::StoredModel;
+use platform::scripts::apply::{HistoryPoint, HistoryStart, ModelWrite};
 
 /// The largest trial count a model may reach: 2^53 − 1, what every client
 /// (and Lua) reads exactly as a number.
 pub const MAX_TRIALS: u64 = (1 << 53) - 1;
 
-/// A partition's models as of `cursor`, 40 bytes a model plus its name:
-/// a million models in about 60 MB.
+/// A partition's models as of `cursor`, 48 bytes a model plus its name:
+/// a million models in about 70 MB.
 #[derive(Debug, Default)]
 pub struct ModelCache {
     cursor: Option<String>,
     models: HashMap<Box<str>, Known>,
     /// The distinct definitions seen (a handful: most models share a default).
     definitions: Vec<ModelDefinition>,
+    /// The history's interval, ms (0: history off).
+    interval: u64,
 }
 
 /// What is known of one model, compactly.
@@ -40,21 +43,39 @@ struct Known {
     /// Index in `definitions`; [`ABSENT`] for a model that does not exist,
     /// [`UNDEFINED`] for one stored without a definition.
     definition: u32,
+    /// The end of the interval its counts last changed in (0: never): its
+    /// history's open point, closed by the first change in a later one.
+    changed: u64,
 }
 
 const ABSENT: u32 = u32::MAX;
 const UNDEFINED: u32 = u32::MAX - 1;
 
+/// One model's write in a batch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedWrite {
+    /// The model.
+    pub model: String,
+    /// Its state after the batch.
+    pub write: ModelWrite,
+    /// When its counts last changed after the batch, if the batch changed them (else 0).
+    pub changed: u64,
+    /// How its history goes on.
+    pub start: HistoryStart,
+    /// The history points the batch closes.
+    pub points: Vec<HistoryPoint>,
+}
+
 /// The writes of one batch, and the models' states once it is applied.
 #[derive(Debug, Default, PartialEq)]
 pub struct Plan {
     /// Each touched model's write, in first-touch order.
-    pub writes: Vec<(String, ModelWrite)>,
+    pub writes: Vec<PlannedWrite>,
     /// Models the batch creates.
     pub created: Vec<String>,
     /// Models the batch removes.
     pub removed: Vec<String>,
-    after: Vec<(String, Option<ModelState>)>,
+    after: Vec<(String, Option<ModelState>, u64)>,
 }
 
 /// A batch that would take a model past [`MAX_TRIALS`].
@@ -66,6 +87,15 @@ pub struct Overflow {
 }
 
 impl ModelCache {
+    /// An empty cache for a history of `interval` ms (0: history off).
+    #[must_use]
+    pub fn new(interval: u64) -> Self {
+        Self {
+            interval,
+            ..Self::default()
+        }
+    }
+
     /// Makes the cache fit a batch starting after `after`: kept if its
     /// cursor is there, dropped otherwise.
     pub fn start_at(&mut self, after: &str) {
@@ -110,17 +140,18 @@ impl ModelCache {
     }
 
     /// Records a model's stored state (`None`: it does not exist).
-    pub fn learn(&mut self, model: &str, state: Option<ModelState>) {
-        let known = self.known(state);
+    pub fn learn(&mut self, model: &str, stored: Option<StoredModel>) {
+        let known = self.known(stored.map(|s| s.state), stored.map_or(0, |s| s.changed));
         self.models.insert(model.into(), known);
     }
 
-    fn known(&mut self, state: Option<ModelState>) -> Known {
+    fn known(&mut self, state: Option<ModelState>, changed: u64) -> Known {
         let Some(ModelState { counts, definition }) = state else {
             return Known {
                 w: 0,
                 n: 0,
                 definition: ABSENT,
+                changed: 0,
             };
         };
         let definition = definition.map_or(UNDEFINED, |definition| {
@@ -134,19 +165,23 @@ impl ModelCache {
             w: counts.w(),
             n: counts.n(),
             definition,
+            changed,
         }
     }
 
-    fn state(&self, model: &str) -> Option<ModelState> {
-        let known = self.models.get(model)?;
+    fn state(&self, model: &str) -> (Option<ModelState>, u64) {
+        let Some(known) = self.models.get(model) else {
+            return (None, 0);
+        };
         if known.definition == ABSENT {
-            return None;
+            return (None, 0);
         }
-        Some(ModelState {
+        let state = ModelState {
             // Stored by `known` from valid counts.
             counts: Counts::new(known.w, known.n).unwrap_or(Counts::ZERO),
             definition: self.definitions.get(known.definition as usize).copied(),
-        })
+        };
+        (Some(state), known.changed)
     }
 
     /// The writes that apply `batch` to what the cache knows, which must
@@ -155,71 +190,144 @@ impl ModelCache {
     /// # Errors
     /// [`Overflow`] if a model's trials would pass [`MAX_TRIALS`].
     pub fn plan(&self, batch: &Batch, defaults: &DefaultDefinitions) -> Result<Plan, Overflow> {
-        // Per model: its state before, its state so far, whether its definition changed.
-        let mut touched: Vec<(&str, Option<ModelState>, Option<ModelState>, bool)> = Vec::new();
+        let mut touched: Vec<Touched<'_>> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::default();
         for op in &batch.ops {
             let model = op.model();
             let slot = *index.entry(model).or_insert_with(|| {
-                let before = self.state(model);
-                touched.push((model, before, before, false));
+                let (before, changed) = self.state(model);
+                touched.push(Touched::new(model, before, changed, self.interval));
                 touched.len() - 1
             });
-            let (_, _, state, redefined) = &mut touched[slot];
-            match op {
-                Op::Add { wins, trials, .. } => {
-                    let now = state.unwrap_or_else(|| {
-                        *redefined = true;
-                        created(defaults.of_name(model))
-                    });
-                    let counts = add(now.counts, *wins, *trials).ok_or_else(|| Overflow {
-                        model: model.to_owned(),
-                    })?;
-                    *state = Some(ModelState { counts, ..now });
-                }
-                Op::Define { definition, .. } => {
-                    let counts = state.map_or(Counts::ZERO, |s| s.counts);
-                    *state = Some(ModelState {
-                        counts,
-                        definition: Some(*definition),
-                    });
-                    *redefined = true;
-                }
-                Op::Delete { .. } => {
-                    *state = None;
-                    // Whatever comes after starts afresh, definition included.
-                    *redefined = true;
-                }
-            }
+            touched[slot].apply(op, defaults)?;
         }
         let mut plan = Plan::default();
-        for (model, before, after, redefined) in touched {
-            let write = match after {
+        for t in touched {
+            let write = match t.state {
                 None => ModelWrite::Deleted,
                 Some(ModelState {
                     counts,
                     definition: Some(definition),
-                }) if redefined => ModelWrite::Whole(counts, definition),
+                }) if t.redefined => ModelWrite::Whole(counts, definition),
                 Some(state) => ModelWrite::Counts(state.counts),
             };
-            match (before.is_some(), after.is_some()) {
-                (false, true) => plan.created.push(model.to_owned()),
-                (true, false) => plan.removed.push(model.to_owned()),
+            match (t.before.is_some(), t.state.is_some()) {
+                (false, true) => plan.created.push(t.model.to_owned()),
+                (true, false) => plan.removed.push(t.model.to_owned()),
                 _ => {}
             }
-            plan.writes.push((model.to_owned(), write));
-            plan.after.push((model.to_owned(), after));
+            plan.writes.push(PlannedWrite {
+                model: t.model.to_owned(),
+                write,
+                changed: if t.changed == t.changed_before {
+                    0
+                } else {
+                    t.changed
+                },
+                start: t.start,
+                points: t.points,
+            });
+            plan.after.push((t.model.to_owned(), t.state, t.changed));
         }
         Ok(plan)
     }
 
     /// The batch ending at `last` was applied as `plan` says.
     pub fn commit(&mut self, plan: Plan, last: &str) {
-        for (model, state) in plan.after {
-            let known = self.known(state);
+        for (model, state, changed) in plan.after {
+            let known = self.known(state, changed);
             self.models.insert(model.into_boxed_str(), known);
         }
         self.cursor = Some(last.to_owned());
+    }
+}
+
+/// A model as a batch's ops change it.
+struct Touched<'a> {
+    model: &'a str,
+    before: Option<ModelState>,
+    changed_before: u64,
+    state: Option<ModelState>,
+    /// Its definition changed (written whole).
+    redefined: bool,
+    /// The end of the interval its counts last changed in.
+    changed: u64,
+    start: HistoryStart,
+    points: Vec<HistoryPoint>,
+    interval: u64,
+}
+
+impl<'a> Touched<'a> {
+    fn new(model: &'a str, before: Option<ModelState>, changed: u64, interval: u64) -> Self {
+        Self {
+            interval,
+            model,
+            before,
+            changed_before: changed,
+            state: before,
+            redefined: false,
+            changed,
+            start: HistoryStart::Continue,
+            points: Vec::new(),
+        }
+    }
+
+    fn apply(&mut self, op: &Op, defaults: &DefaultDefinitions) -> Result<(), Overflow> {
+        match op {
+            Op::Add {
+                wins, trials, at, ..
+            } => {
+                let now = self.state.unwrap_or_else(|| {
+                    self.redefined = true;
+                    created(defaults.of_name(self.model))
+                });
+                if *at > 0 {
+                    self.close_interval(now.counts, *at);
+                }
+                let counts = add(now.counts, *wins, *trials).ok_or_else(|| Overflow {
+                    model: self.model.to_owned(),
+                })?;
+                self.state = Some(ModelState { counts, ..now });
+            }
+            Op::Define { definition, .. } => {
+                let counts = self.state.map_or(Counts::ZERO, |s| s.counts);
+                self.state = Some(ModelState {
+                    counts,
+                    definition: Some(*definition),
+                });
+                self.redefined = true;
+            }
+            Op::Delete { .. } => {
+                self.state = None;
+                // Whatever comes after starts afresh, definition and history included.
+                self.redefined = true;
+                self.changed = 0;
+                self.points.clear();
+                self.start = HistoryStart::Fresh;
+            }
+        }
+        Ok(())
+    }
+
+    /// Counts change in the interval ending at `at`, from `counts`: the
+    /// interval of the last change, if earlier, is closed at `counts`.
+    fn close_interval(&mut self, counts: Counts, at: u64) {
+        if self.changed == 0 && counts.n() > 0 && self.start == HistoryStart::Continue {
+            // Counted before it had history: a base at this interval's
+            // start holds those counts, and the history is known from it.
+            let interval_start = at.saturating_sub(self.interval);
+            self.points.push(HistoryPoint {
+                t: interval_start,
+                counts,
+            });
+            self.start = HistoryStart::Base;
+        } else if self.changed > 0 && self.changed < at {
+            self.points.push(HistoryPoint {
+                t: self.changed,
+                counts,
+            });
+        }
+        self.changed = self.changed.max(at);
     }
 }
 

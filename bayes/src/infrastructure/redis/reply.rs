@@ -10,7 +10,7 @@ use platform::partition::partition_of;
 use redis::Value;
 
 fn unexpected(what: &str, value: &Value) -> PortError {
-    PortError::Failed(format!("unexpected {what} in a stream reply: {value:?}"))
+    PortError::Failed(format!("unexpected {what} in a stream reply: {value:?}").into())
 }
 
 /// Adds the entries of an `XREAD` reply for one stream (nil, `[[key,
@@ -131,7 +131,11 @@ fn entry_parts(entry: &Value) -> Result<(&str, Fields<'_>), PortError> {
         Some(Value::BulkString(bytes)) => std::str::from_utf8(bytes)
             .map_err(|_| PortError::Failed("non-UTF-8 stream id".into()))?,
         Some(Value::SimpleString(id)) => id.as_str(),
-        other => return Err(PortError::Failed(format!("entry without id: {other:?}"))),
+        other => {
+            return Err(PortError::Failed(
+                format!("entry without id: {other:?}").into(),
+            ));
+        }
     };
     let fields = match parts.get(1) {
         Some(Value::Array(flat)) => flat
@@ -209,7 +213,8 @@ mod tests {
             Op::Add {
                 model: "b".into(),
                 wins: 2,
-                trials: 3
+                trials: 3,
+                at: 0,
             }
         );
         assert_eq!(batch.dead[0].raw, "trial=x");

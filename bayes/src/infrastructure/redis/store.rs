@@ -4,11 +4,13 @@
 
 use super::model_cache::ModelCache;
 use super::port_error;
-use crate::application::{ApplyOutcome, Batch, PartitionStore, PortError};
+use crate::application::{ApplyOutcome, Batch, Cause, PartitionStore, PortError};
 use domain::{DefaultDefinitions, ModelName, ModelState};
 use platform::RedisConnection;
+use platform::StoredModel;
 use platform::failure::server_code;
 use platform::keys::CONSUMER_GROUP;
+use platform::log_time::HistorySettings;
 use platform::scripts::INIT_PARTITION;
 use platform::scripts::apply::ApplyReply;
 use platform::scripts::apply::NO_CURSOR;
@@ -37,6 +39,8 @@ pub struct RedisPartitionStore {
     dead_maxlen: u64,
     /// Replicas that must confirm an apply, and the longest wait for them.
     replicas: (u32, Duration),
+    /// The history's interval and retention (`None`: history off).
+    history: Option<HistorySettings>,
     /// Each partition's models as of its cursor; a partition's applies run
     /// one at a time, so its lock is never contended.
     caches: Vec<Mutex<ModelCache>>,
@@ -59,11 +63,23 @@ impl RedisPartitionStore {
             defaults,
             dead_maxlen: dead_maxlen.max(1),
             replicas: (0, Duration::ZERO),
+            history: None,
             caches: (0..keys.partition_count())
                 .map(|_| Mutex::new(ModelCache::default()))
                 .collect(),
             keys,
         }
+    }
+
+    /// Writes each model's history, `history`'s interval and retention.
+    #[must_use]
+    pub fn with_history(mut self, history: Option<HistorySettings>) -> Self {
+        let interval = history.map_or(0, |h| h.interval);
+        self.caches = (0..self.keys.partition_count())
+            .map(|_| Mutex::new(ModelCache::new(interval)))
+            .collect();
+        self.history = history;
+        self
     }
 
     /// Counts an apply done only once `replicas` replicas confirmed it
@@ -90,15 +106,18 @@ impl RedisPartitionStore {
                 .clone()
                 .on_node_of(&keys.cursor, &wait)
                 .await
-                .map_err(|e| port_error(&e))?,
+                .map_err(port_error)?,
         )
-        .map_err(|e| PortError::Failed(format!("WAIT answered {e}")))?;
+        .map_err(|e| PortError::Failed(Cause::context("WAIT failed", e)))?;
         if confirmed < i64::from(replicas) {
             metrics::counter!("bayes_replica_ack_failures_total").increment(1);
-            return Err(PortError::Unavailable(format!(
-                "{confirmed} of {replicas} replicas confirmed the apply to {} in {timeout:?}",
-                keys.cursor
-            )));
+            return Err(PortError::Unavailable(
+                format!(
+                    "{confirmed} of {replicas} replicas confirmed the apply to {} in {timeout:?}",
+                    keys.cursor
+                )
+                .into(),
+            ));
         }
         Ok(())
     }
@@ -106,13 +125,13 @@ impl RedisPartitionStore {
     fn partition(&self, partition: u32) -> Result<&PartitionKeys, PortError> {
         self.keys
             .partition(partition)
-            .ok_or_else(|| PortError::Failed(format!("no partition {partition}")))
+            .ok_or_else(|| PortError::Failed(format!("no partition {partition}").into()))
     }
 
     fn cache(&self, partition: u32) -> Result<&Mutex<ModelCache>, PortError> {
         self.caches
             .get(partition as usize)
-            .ok_or_else(|| PortError::Failed(format!("no partition {partition}")))
+            .ok_or_else(|| PortError::Failed(format!("no partition {partition}").into()))
     }
 
     /// One step of the start: `true` once the partition is ready.
@@ -132,7 +151,7 @@ impl RedisPartitionStore {
         let (state, counted, lost): (String, u64, u64) = invocation
             .invoke_async(&mut self.connection.clone())
             .await
-            .map_err(|e| port_error(&e))?;
+            .map_err(port_error)?;
         if state == "pending" {
             tracing::info!(
                 partition = keys.index,
@@ -157,9 +176,10 @@ impl PartitionStore for RedisPartitionStore {
             .arg("id")
             .query_async(&mut self.connection.clone())
             .await
-            .map_err(|e| port_error(&e))?;
-        cursor
-            .ok_or_else(|| PortError::Failed(format!("{} has no id after its start", keys.cursor)))
+            .map_err(port_error)?;
+        cursor.ok_or_else(|| {
+            PortError::Failed(format!("{} has no id after its start", keys.cursor).into())
+        })
     }
 
     async fn apply(&self, partition: u32, batch: &Batch) -> Result<ApplyOutcome, PortError> {
@@ -176,7 +196,7 @@ impl PartitionStore for RedisPartitionStore {
         }
         let plan = cache
             .plan(batch, &self.defaults)
-            .map_err(|e| PortError::Failed(e.to_string()))?;
+            .map_err(|e| PortError::Failed(Cause::new(e)))?;
         let reply = match self.call(keys, partition, batch, &plan).await {
             Ok(reply) => reply,
             Err(error) if server_code(&error).as_deref() == Some(NO_CURSOR) => {
@@ -193,9 +213,9 @@ impl PartitionStore for RedisPartitionStore {
                 let cursor = self.open(partition).await?;
                 return Ok(ApplyOutcome::Fenced { cursor });
             }
-            Err(error) => return Err(port_error(&error)),
+            Err(error) => return Err(port_error(error)),
         };
-        let applied = match ApplyReply::parse(&reply).map_err(PortError::Failed)? {
+        let applied = match ApplyReply::parse(&reply).map_err(|e| PortError::Failed(e.into()))? {
             ApplyReply::Applied => {
                 cache.commit(plan, &batch.last);
                 ApplyOutcome::Applied
@@ -219,18 +239,18 @@ impl PartitionStore for RedisPartitionStore {
     }
 
     async fn load(&self, model: &str) -> Result<Option<ModelState>, PortError> {
-        let name = ModelName::parse(model).map_err(|e| PortError::Failed(e.to_string()))?;
-        let values: [Option<String>; 4] = redis::cmd("HMGET")
+        let name = ModelName::parse(model).map_err(|e| PortError::Failed(Cause::new(e)))?;
+        let values: [Option<String>; 6] = redis::cmd("HMGET")
             .arg(self.keys.model(&name))
             .arg(&FIELDS)
             .query_async(&mut self.connection.clone())
             .await
-            .map_err(|e| port_error(&e))?;
-        stored(values)
+            .map_err(port_error)?;
+        Ok(stored(values)?.map(|s| s.state))
     }
 }
 
 /// A model hash's values; `None` when the hash does not exist.
-fn stored(values: [Option<String>; 4]) -> Result<Option<ModelState>, PortError> {
-    decode_hash(values).map_err(|e| PortError::Failed(e.to_string()))
+fn stored(values: [Option<String>; 6]) -> Result<Option<StoredModel>, PortError> {
+    decode_hash(values).map_err(|e| PortError::Failed(Cause::new(e)))
 }

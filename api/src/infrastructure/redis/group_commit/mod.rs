@@ -113,13 +113,13 @@ impl GroupCommitLog {
             .map_err(|error| match error {
                 mpsc::error::TrySendError::Full(_) => {
                     metrics::counter!("api_ingest_overloaded_total").increment(1);
-                    PortError::Overloaded(format!(
-                        "the write queue of partition {partition} is full"
-                    ))
+                    PortError::Overloaded(
+                        format!("the write queue of partition {partition} is full").into(),
+                    )
                 }
-                mpsc::error::TrySendError::Closed(_) => PortError::Unavailable(format!(
-                    "the log writer of partition {partition} stopped"
-                )),
+                mpsc::error::TrySendError::Closed(_) => PortError::Unavailable(
+                    format!("the log writer of partition {partition} stopped").into(),
+                ),
             })?;
         answer
             .await

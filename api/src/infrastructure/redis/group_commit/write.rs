@@ -108,7 +108,7 @@ impl Writer {
             // resend harmless in any case).
             replies = self.send(&token, entries, true).await;
         }
-        let replies = replies.map_err(|e| write_error(&e, cluster))?;
+        let replies = replies.map_err(|e| write_error(e, cluster))?;
         let mut replies = replies.into_iter();
         let landed = replies.next().unwrap_or(Value::Nil);
         if self.settings.replicas_ack > 0 {
@@ -150,7 +150,7 @@ impl Writer {
         let replies: Vec<Value> = pipeline
             .query_async(&mut self.connection)
             .await
-            .map_err(|e| write_error(&e, false))?;
+            .map_err(|e| write_error(e, false))?;
         // MULTI's OK and a QUEUED per entry come before EXEC's reply.
         let skip = if atomic { entries.len() + 1 } else { 0 };
         let mut replies = replies.into_iter().skip(skip);
@@ -158,25 +158,25 @@ impl Writer {
             (true, Some(Value::Array(ids))) => ids,
             (false, Some(id)) => vec![id],
             (_, other) => {
-                return Err(PortError::Unknown(format!(
-                    "unexpected XADD reply {other:?}"
-                )));
+                return Err(PortError::Unknown(
+                    format!("unexpected XADD reply {other:?}").into(),
+                ));
             }
         };
         if self.settings.replicas_ack > 0 {
             self.check_replicas(replies.next())?;
         }
         if ids.len() != entries.len() {
-            return Err(PortError::Unknown(format!(
-                "{} ids for {} entries",
-                ids.len(),
-                entries.len()
-            )));
+            return Err(PortError::Unknown(
+                format!("{} ids for {} entries", ids.len(), entries.len()).into(),
+            ));
         }
         ids.into_iter()
             .map(|id| match redis::from_redis_value::<String>(id) {
                 Ok(id) => Ok(Landed::New(id)),
-                Err(e) => Err(PortError::Unknown(format!("unexpected XADD reply: {e}"))),
+                Err(e) => Err(PortError::Unknown(
+                    format!("unexpected XADD reply: {e}").into(),
+                )),
             })
             .collect()
     }
@@ -230,17 +230,20 @@ impl Writer {
         let acknowledged = match reply {
             Some(Value::Int(n)) => n,
             other => {
-                return Err(PortError::Unconfirmed(format!(
-                    "unexpected WAIT reply {other:?}"
-                )));
+                return Err(PortError::Unconfirmed(
+                    format!("unexpected WAIT reply {other:?}").into(),
+                ));
             }
         };
         if acknowledged < i64::from(self.settings.replicas_ack) {
             metrics::counter!("api_replica_ack_failures_total").increment(1);
-            return Err(PortError::Unconfirmed(format!(
-                "{acknowledged} of the {} replicas asked for confirmed the write to {} in {:?}",
-                self.settings.replicas_ack, self.keys.events, self.settings.replicas_timeout
-            )));
+            return Err(PortError::Unconfirmed(
+                format!(
+                    "{acknowledged} of the {} replicas asked for confirmed the write to {} in {:?}",
+                    self.settings.replicas_ack, self.keys.events, self.settings.replicas_timeout
+                )
+                .into(),
+            ));
         }
         Ok(())
     }
@@ -249,7 +252,8 @@ impl Writer {
 /// Where each entry landed, from the script's reply.
 fn parse(reply: &Value, entries: &[Entry<'_>]) -> Result<Vec<Landed>, PortError> {
     // The script ran, so its entries are likely stored: unknown, not "failed".
-    let replies = AppendReply::parse(reply, entries.len()).map_err(PortError::Unknown)?;
+    let replies =
+        AppendReply::parse(reply, entries.len()).map_err(|e| PortError::Unknown(e.into()))?;
     replies
         .into_iter()
         .zip(entries)

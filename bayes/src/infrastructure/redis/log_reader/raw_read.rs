@@ -3,7 +3,7 @@
 
 use super::super::raw::{Frame, RawConnection, RawError, RespError, encode};
 use super::super::reply::add_raw_entries;
-use crate::application::{BatchBuilder, PortError};
+use crate::application::{BatchBuilder, Cause, PortError};
 use platform::PartitionKeys;
 use std::time::Duration;
 
@@ -50,12 +50,12 @@ pub(super) async fn raw_read(
 
 pub(super) fn raw_error(error: RawError) -> PortError {
     match error {
-        RawError::Io(error) => PortError::Unavailable(error.to_string()),
+        RawError::Io(error) => PortError::Unavailable(Cause::new(error)),
         RawError::Resp(RespError::Server(message))
             if platform::failure::is_transient_reply(&message) =>
         {
-            PortError::Unavailable(message)
+            PortError::Unavailable(message.into())
         }
-        RawError::Resp(error) => PortError::Failed(error.to_string()),
+        RawError::Resp(error) => PortError::Failed(Cause::new(error)),
     }
 }

@@ -1,5 +1,7 @@
 use super::*;
 use domain::{Grid, Prior};
+use platform::StoredModel;
+use platform::scripts::apply::{HistoryPoint, HistoryStart};
 
 fn defaults() -> DefaultDefinitions {
     DefaultDefinitions::default()
@@ -10,6 +12,7 @@ fn add(model: &str, wins: u64, trials: u64) -> Op {
         model: model.into(),
         wins,
         trials,
+        at: 0,
     }
 }
 
@@ -27,6 +30,37 @@ fn counts(w: u64, n: u64) -> Counts {
     Counts::new(w, n).unwrap()
 }
 
+fn stored(state: ModelState) -> Option<StoredModel> {
+    Some(StoredModel {
+        state,
+        changed: 0,
+        known_from: 0,
+    })
+}
+
+fn writes(plan: &Plan) -> Vec<(String, ModelWrite)> {
+    plan.writes
+        .iter()
+        .map(|w| (w.model.clone(), w.write))
+        .collect()
+}
+
+fn add_at(model: &str, wins: u64, trials: u64, at: u64) -> Op {
+    Op::Add {
+        model: model.into(),
+        wins,
+        trials,
+        at,
+    }
+}
+
+fn point(t: u64, w: u64, n: u64) -> HistoryPoint {
+    HistoryPoint {
+        t,
+        counts: counts(w, n),
+    }
+}
+
 #[test]
 fn a_new_model_is_written_whole_with_its_default_and_then_by_counts() {
     let mut cache = ModelCache::default();
@@ -38,11 +72,14 @@ fn a_new_model_is_written_whole_with_its_default_and_then_by_counts() {
     let plan = cache.plan(&first, &defaults()).unwrap();
     let named = defaults().named;
     assert_eq!(
-        plan.writes[0],
+        writes(&plan)[0],
         ("a".into(), ModelWrite::Whole(counts(1, 3), named))
     );
     let original = defaults().default_model;
-    assert_eq!(plan.writes[1].1, ModelWrite::Whole(counts(0, 1), original));
+    assert_eq!(
+        plan.writes[1].write,
+        ModelWrite::Whole(counts(0, 1), original)
+    );
     assert_eq!(plan.created, ["a", "default"]);
     cache.commit(plan, &first.last);
 
@@ -54,7 +91,7 @@ fn a_new_model_is_written_whole_with_its_default_and_then_by_counts() {
     );
     let plan = cache.plan(&second, &defaults()).unwrap();
     assert_eq!(
-        plan.writes,
+        writes(&plan),
         [("a".into(), ModelWrite::Counts(counts(3, 5)))]
     );
     assert!(plan.created.is_empty() && plan.removed.is_empty());
@@ -81,7 +118,7 @@ fn definitions_and_deletions_keep_their_order_within_a_batch() {
         prior: Prior::parse("beta:2,5").unwrap(),
         grid: Grid::new(101).unwrap(),
     };
-    let stored = ModelState {
+    let state = ModelState {
         counts: counts(4, 10),
         definition: Some(beta),
     };
@@ -102,12 +139,12 @@ fn definitions_and_deletions_keep_their_order_within_a_batch() {
     let batch = batch("0-0", "1-0", ops);
     cache.start_at("0-0");
     for model in ["kept", "gone", "again"] {
-        cache.learn(model, Some(stored));
+        cache.learn(model, stored(state));
     }
     cache.learn("fresh", None);
     let plan = cache.plan(&batch, &defaults()).unwrap();
     assert_eq!(
-        plan.writes,
+        writes(&plan),
         [
             ("kept".into(), ModelWrite::Counts(counts(5, 11))),
             ("gone".into(), ModelWrite::Deleted),
@@ -128,7 +165,7 @@ fn trials_past_2_pow_53_are_refused_before_anything_is_written() {
     cache.start_at("0-0");
     cache.learn(
         "big",
-        Some(ModelState {
+        stored(ModelState {
             counts: counts(0, MAX_TRIALS - 1),
             definition: Some(defaults().named),
         }),
@@ -139,4 +176,116 @@ fn trials_past_2_pow_53_are_refused_before_anything_is_written() {
     let error = cache.plan(&over, &defaults()).unwrap_err();
     assert_eq!(error.model, "big");
     assert_eq!(MAX_TRIALS, 9_007_199_254_740_991);
+}
+
+#[test]
+fn a_change_in_a_later_interval_closes_the_point_of_the_last_one() {
+    let mut cache = ModelCache::new(60_000);
+    let first = batch(
+        "0-0",
+        "1-0",
+        vec![
+            add_at("a", 1, 2, 60_000),
+            add_at("a", 1, 1, 60_000),
+            add_at("a", 0, 3, 120_000),
+            add_at("a", 2, 2, 240_000),
+        ],
+    );
+    cache.start_at(&first.after);
+    cache.learn("a", None);
+    let plan = cache.plan(&first, &defaults()).unwrap();
+    let write = &plan.writes[0];
+    assert_eq!(write.points, [point(60_000, 2, 3), point(120_000, 2, 6)]);
+    assert_eq!(write.changed, 240_000);
+    assert_eq!(write.start, HistoryStart::Continue);
+    assert_eq!(
+        write.write,
+        ModelWrite::Whole(counts(4, 8), defaults().named)
+    );
+    cache.commit(plan, &first.last);
+
+    // The open point (240 s) is closed by the next batch's change.
+    let second = batch("1-0", "2-0", vec![add_at("a", 0, 1, 300_000)]);
+    cache.start_at(&second.after);
+    let plan = cache.plan(&second, &defaults()).unwrap();
+    assert_eq!(plan.writes[0].points, [point(240_000, 4, 8)]);
+    assert_eq!(plan.writes[0].changed, 300_000);
+    cache.commit(plan, &second.last);
+
+    // Within the same interval: no point, and `t` stays as stored.
+    let third = batch("2-0", "3-0", vec![add_at("a", 1, 1, 300_000)]);
+    cache.start_at(&third.after);
+    let plan = cache.plan(&third, &defaults()).unwrap();
+    assert!(plan.writes[0].points.is_empty());
+    assert_eq!(plan.writes[0].changed, 0, "unchanged: keep");
+}
+
+#[test]
+fn a_deletion_starts_the_history_afresh() {
+    let mut cache = ModelCache::new(60_000);
+    cache.start_at("0-0");
+    cache.learn(
+        "a",
+        Some(StoredModel {
+            state: ModelState {
+                counts: counts(1, 4),
+                definition: Some(defaults().named),
+            },
+            changed: 60_000,
+            known_from: 0,
+        }),
+    );
+    let ops = vec![
+        add_at("a", 1, 1, 120_000),
+        Op::Delete { model: "a".into() },
+        add_at("a", 0, 2, 180_000),
+        add_at("a", 1, 1, 240_000),
+    ];
+    let plan = cache.plan(&batch("0-0", "1-0", ops), &defaults()).unwrap();
+    let write = &plan.writes[0];
+    assert_eq!(write.start, HistoryStart::Fresh);
+    assert_eq!(
+        write.points,
+        [point(180_000, 0, 2)],
+        "nothing of before the deletion"
+    );
+    assert_eq!(write.changed, 240_000);
+}
+
+#[test]
+fn counts_from_before_history_become_its_base() {
+    let mut cache = ModelCache::new(60_000);
+    cache.start_at("0-0");
+    cache.learn(
+        "old",
+        stored(ModelState {
+            counts: counts(3, 7),
+            definition: Some(defaults().named),
+        }),
+    );
+    let plan = cache
+        .plan(
+            &batch("0-0", "1-0", vec![add_at("old", 1, 1, 180_000)]),
+            &defaults(),
+        )
+        .unwrap();
+    let write = &plan.writes[0];
+    assert_eq!(write.start, HistoryStart::Base);
+    assert_eq!(write.points, [point(120_000, 3, 7)]);
+    assert_eq!(write.changed, 180_000);
+}
+
+#[test]
+fn with_history_off_no_point_is_planned() {
+    let mut cache = ModelCache::new(0);
+    cache.start_at("0-0");
+    cache.learn("a", None);
+    let plan = cache
+        .plan(
+            &batch("0-0", "1-0", vec![add("a", 1, 1), add("a", 1, 1)]),
+            &defaults(),
+        )
+        .unwrap();
+    assert!(plan.writes[0].points.is_empty());
+    assert_eq!(plan.writes[0].changed, 0);
 }

@@ -5,12 +5,11 @@ use super::{RedisPartitionStore, stored};
 use crate::application::{Batch, Op, PortError};
 use crate::infrastructure::redis::model_cache::Plan;
 use crate::infrastructure::redis::port_error;
-use domain::ModelState;
-use platform::PartitionKeys;
 use platform::notice::Notice;
 use platform::scripts::LOAD_MODELS;
-use platform::scripts::apply::{ApplyCall, DeadEntry};
+use platform::scripts::apply::{ApplyCall, DeadEntry, ModelUpdate};
 use platform::stored_model::FIELDS;
+use platform::{PartitionKeys, StoredModel};
 use redis::{ErrorKind, ServerErrorKind, Value};
 
 impl RedisPartitionStore {
@@ -19,7 +18,7 @@ impl RedisPartitionStore {
         &self,
         keys: &PartitionKeys,
         models: &[&str],
-    ) -> Result<Vec<Option<ModelState>>, PortError> {
+    ) -> Result<Vec<Option<StoredModel>>, PortError> {
         if models.is_empty() {
             return Ok(Vec::new());
         }
@@ -28,16 +27,19 @@ impl RedisPartitionStore {
             load.key(keys.model_key(model));
         }
         load.arg(&FIELDS);
-        let values: Vec<[Option<String>; 4]> = load
+        let values: Vec<[Option<String>; 6]> = load
             .invoke_async(&mut self.connection.clone())
             .await
-            .map_err(|e| port_error(&e))?;
+            .map_err(port_error)?;
         if values.len() != models.len() {
-            return Err(PortError::Failed(format!(
-                "{} model hashes read for {} models",
-                values.len(),
-                models.len()
-            )));
+            return Err(PortError::Failed(
+                format!(
+                    "{} model hashes read for {} models",
+                    values.len(),
+                    models.len()
+                )
+                .into(),
+            ));
         }
         values.into_iter().map(stored).collect()
     }
@@ -50,7 +52,17 @@ impl RedisPartitionStore {
         batch: &Batch,
         plan: &Plan,
     ) -> redis::RedisResult<Value> {
-        let writes: Vec<(&str, _)> = plan.writes.iter().map(|(m, w)| (m.as_str(), *w)).collect();
+        let writes: Vec<ModelUpdate<'_>> = plan
+            .writes
+            .iter()
+            .map(|w| ModelUpdate {
+                model: &w.model,
+                write: w.write,
+                changed: w.changed,
+                start: w.start,
+                points: &w.points,
+            })
+            .collect();
         let created: Vec<&str> = plan.created.iter().map(String::as_str).collect();
         let removed: Vec<&str> = plan.removed.iter().map(String::as_str).collect();
         let dead: Vec<DeadEntry<'_>> = batch
@@ -71,6 +83,7 @@ impl RedisPartitionStore {
             applier: &self.applier,
             dead_maxlen: self.dead_maxlen,
             writes: &writes,
+            retention: self.history.map_or(0, |h| h.retention),
             created: &created,
             removed: &removed,
             dead: &dead,

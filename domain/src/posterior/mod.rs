@@ -1,89 +1,48 @@
 //! The grid posterior: `ln prior_i + w ln p_i + (n - w) ln(1 - p_i)`,
-//! normalised with log-sum-exp, and the summaries read off it.
+//! normalised with log-sum-exp, and the summaries read off it. `w` and `n`
+//! are real ([`Evidence`]): integer counts and decayed, fractional ones
+//! take the same path.
+
+mod error;
+mod interval;
+
+pub use error::PosteriorError;
+pub use interval::Interval;
 
 use crate::prior::xlogy;
-use crate::{Counts, Grid, Prior};
+use crate::{Evidence, Grid, Prior};
 use rand::{Rng, RngExt};
-use serde::Serialize;
 use statrs::function::factorial::ln_binomial;
 
 /// A normalised posterior over the points of a grid, with the prior and
-/// counts it was formed from (so it can tell when it is pinned, see
+/// evidence it was formed from (so it can tell when it is pinned, see
 /// [`Posterior::pinned`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Posterior {
     grid: Grid,
     prior: Prior,
-    counts: Counts,
+    evidence: Evidence,
     probabilities: Vec<f64>,
 }
 
-/// A closed interval `[lo, hi]` of proportions.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(into = "[f64; 2]")]
-pub struct Interval {
-    /// Lower end.
-    pub lo: f64,
-    /// Upper end.
-    pub hi: f64,
-}
-
-impl From<Interval> for [f64; 2] {
-    fn from(interval: Interval) -> Self {
-        [interval.lo, interval.hi]
-    }
-}
-
-impl Interval {
-    /// Whether `p` lies in the interval, ends included.
-    #[must_use]
-    pub fn contains(self, p: f64) -> bool {
-        self.lo <= p && p <= self.hi
-    }
-}
-
-/// Why a posterior cannot be formed or asked something.
-#[derive(Debug, Clone, Copy, PartialEq, thiserror::Error)]
-pub enum PosteriorError {
-    /// Prior times likelihood is zero at every grid point: the prior puts no
-    /// mass on the grid, or the data contradict everything it allows.
-    #[error(
-        "the prior {prior} times the likelihood of w = {w}, n = {n} is zero on all {points} grid points"
-    )]
-    NoMass {
-        /// The prior.
-        prior: Prior,
-        /// Wins.
-        w: u64,
-        /// Trials.
-        n: u64,
-        /// Grid size.
-        points: usize,
-    },
-    /// A probability mass outside `(0, 1]`.
-    #[error("interval mass must be in (0, 1], got {0}")]
-    Mass(f64),
-    /// Asked for more wins than trials.
-    #[error("cannot have {wins} wins in {trials} trials")]
-    Predictive {
-        /// Wins asked about.
-        wins: u64,
-        /// Trials asked about.
-        trials: u64,
-    },
-}
-
 impl Posterior {
-    /// The posterior of `prior` after `counts`, on `grid`.
+    /// The posterior of `prior` after `evidence` (integer [`crate::Counts`]
+    /// or fractional, decayed [`Evidence`]), on `grid`.
     ///
     /// Computed in log space, so any `n` (10^12 and beyond) neither
     /// underflows nor overflows; at `p = 0` and `p = 1`, `0 * ln 0` is taken
-    /// as its limit 0, so `w = 0` and `w = n` are exact.
+    /// as its limit 0, so `w = 0` and `w = n` are exact. Fractional `w`,
+    /// `n` enter the likelihood `p^w (1 − p)^(n − w)` as they are.
     ///
     /// # Errors
     /// [`PosteriorError::NoMass`] if prior × likelihood is zero everywhere.
-    pub fn new(grid: Grid, prior: Prior, counts: Counts) -> Result<Self, PosteriorError> {
-        let (w, l) = (counts.w() as f64, counts.losses() as f64);
+    pub fn new(
+        grid: Grid,
+        prior: Prior,
+        evidence: impl Into<Evidence>,
+    ) -> Result<Self, PosteriorError> {
+        let evidence = evidence.into();
+        let (w, l) = (evidence.w(), evidence.losses());
         let mut probabilities: Vec<f64> = (0..grid.points())
             .map(|i| {
                 let (p, q) = (grid.p(i), grid.q(i));
@@ -97,8 +56,8 @@ impl Posterior {
         if max == f64::NEG_INFINITY {
             return Err(PosteriorError::NoMass {
                 prior,
-                w: counts.w(),
-                n: counts.n(),
+                w: evidence.w(),
+                n: evidence.n(),
                 points: grid.points(),
             });
         }
@@ -113,7 +72,7 @@ impl Posterior {
         Ok(Self {
             grid,
             prior,
-            counts,
+            evidence,
             probabilities,
         })
     }
@@ -130,10 +89,10 @@ impl Posterior {
         self.prior
     }
 
-    /// The counts it was formed from.
+    /// The evidence it was formed from.
     #[must_use]
-    pub const fn counts(&self) -> Counts {
-        self.counts
+    pub const fn evidence(&self) -> Evidence {
+        self.evidence
     }
 
     /// Probability of each grid point; sums to 1.
@@ -170,62 +129,6 @@ impl Posterior {
             .filter(|(x, _)| *x < p)
             .map(|(_, m)| m)
             .sum()
-    }
-
-    /// Highest posterior density interval: the narrowest run of grid points
-    /// holding at least `mass`, grown from the MAP by always taking the more
-    /// probable neighbour. Every posterior here is unimodal (a log-concave
-    /// likelihood times a log-concave or step prior), for which this is the
-    /// highest-density region, and it contains the MAP by construction.
-    ///
-    /// # Errors
-    /// [`PosteriorError::Mass`] if `mass` is not in `(0, 1]`.
-    pub fn hpdi(&self, mass: f64) -> Result<Interval, PosteriorError> {
-        check_mass(mass)?;
-        let probs = &self.probabilities;
-        let (mut lo, mut hi) = (self.map_index(), self.map_index());
-        let mut held = probs[lo];
-        while held < mass - MASS_TOLERANCE && (lo > 0 || hi + 1 < probs.len()) {
-            let left = if lo > 0 { probs[lo - 1] } else { -1.0 };
-            let right = probs.get(hi + 1).copied().unwrap_or(-1.0);
-            if left >= right {
-                lo -= 1;
-                held += left;
-            } else {
-                hi += 1;
-                held += right;
-            }
-        }
-        Ok(Interval {
-            lo: self.grid.p(lo),
-            hi: self.grid.p(hi),
-        })
-    }
-
-    /// Percentile (equal-tailed) interval: the grid quantiles at
-    /// `(1 - mass) / 2` and `1 - (1 - mass) / 2`.
-    ///
-    /// # Errors
-    /// [`PosteriorError::Mass`] if `mass` is not in `(0, 1]`.
-    pub fn percentile_interval(&self, mass: f64) -> Result<Interval, PosteriorError> {
-        check_mass(mass)?;
-        let tail = (1.0 - mass) / 2.0;
-        Ok(Interval {
-            lo: self.quantile(tail),
-            hi: self.quantile(1.0 - tail),
-        })
-    }
-
-    /// The first grid point at which the cumulative mass reaches `u`.
-    fn quantile(&self, u: f64) -> f64 {
-        let mut cumulative = 0.0;
-        for (i, m) in self.probabilities.iter().enumerate() {
-            cumulative += m;
-            if cumulative >= u - MASS_TOLERANCE {
-                return self.grid.p(i);
-            }
-        }
-        1.0
     }
 
     /// Posterior predictive: the probability of exactly `wins` wins in the
@@ -286,16 +189,5 @@ impl Posterior {
             .zip(&self.probabilities)
             .map(|(p, m)| f(p) * m)
             .sum()
-    }
-}
-
-/// Slack for sums of floating-point masses compared against a target.
-const MASS_TOLERANCE: f64 = 1e-12;
-
-fn check_mass(mass: f64) -> Result<(), PosteriorError> {
-    if mass > 0.0 && mass <= 1.0 {
-        Ok(())
-    } else {
-        Err(PosteriorError::Mass(mass))
     }
 }
