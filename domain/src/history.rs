@@ -165,11 +165,7 @@ mod tests {
     }
 
     fn history() -> History {
-        History::new(
-            vec![point(60, 1, 2), point(180, 3, 5), point(300, 4, 9)],
-            0,
-        )
-        .unwrap()
+        History::new(vec![point(60, 1, 2), point(180, 3, 5), point(300, 4, 9)], 0).unwrap()
     }
 
     #[test]
