@@ -19,6 +19,7 @@ mod defaults;
 mod delivery;
 mod drills;
 mod graphs;
+mod history;
 mod idempotency;
 mod memory;
 mod models;

@@ -14,8 +14,8 @@ fn acl_file(dir: &std::path::Path) -> std::path::PathBuf {
     let rules = [
         // The test's own reads and writes.
         "user default on nopass ~* &* +@all",
-        "user api on >api-secret-0123456789 resetkeys ~test*:* resetchannels &test*:applied -@all +ping +info +get +set +setnx +exists +pexpire +xadd +hmget +zrange +zcard +eval +evalsha +wait +subscribe +unsubscribe",
-        "user bayes on >bayes-secret-0123456789 resetkeys ~test*:* resetchannels &acltest-update_model* &test*:applied -@all +ping +info +get +set +setnx +del +exists +pexpire +time +hget +hgetall +hmget +hset +hsetnx +hincrby +zadd +zrange +zcard +zrem +zremrangebyscore +xadd +xread +xrange +xinfo +xgroup +xpending +xack +eval +evalsha +script|load +multi +exec +wait +psubscribe +punsubscribe +publish",
+        "user api on >api-secret-0123456789 resetkeys ~test*:* resetchannels &test*:applied -@all +ping +info +get +set +setnx +exists +pexpire +time +xadd +xrange +xrevrange +hmget +zrange +zcard +eval +evalsha +wait +subscribe +unsubscribe",
+        "user bayes on >bayes-secret-0123456789 resetkeys ~test*:* resetchannels &acltest-update_model* &test*:applied -@all +ping +info +get +set +setnx +del +exists +pexpire +time +hget +hgetall +hmget +hset +hsetnx +hdel +hincrby +zadd +zrange +zcard +zrem +zremrangebyscore +xadd +xread +xrange +xrevrange +xtrim +xinfo +xgroup +xpending +xack +eval +evalsha +script|load +multi +exec +wait +psubscribe +punsubscribe +publish",
         "user producer on >producer-secret-0123456789 resetkeys resetchannels &acltest-update_model* -@all +publish",
     ];
     let path = dir.join("users.acl");
@@ -31,6 +31,9 @@ async fn both_services_run_as_least_privilege_redis_users_and_a_producer_can_onl
         .redis_args(&["--aclfile", acl.to_str().unwrap()])
         .env("PARTITIONS", "2")
         .env("REDIS_CHANNEL", CHANNEL)
+        // Histories of seconds, so points close and are trimmed in the test.
+        .env("HISTORY_INTERVAL", "1s")
+        .env("HISTORY_RETENTION", "2s")
         .redis_user("api", "api", "api-secret-0123456789")
         .redis_user("bayes", "bayes", "bayes-secret-0123456789")
         .spawn()
@@ -72,6 +75,31 @@ async fn both_services_run_as_least_privilege_redis_users_and_a_producer_can_onl
     assert_eq!(app.wait_for_n(1).await, (1, 1));
     let (status, compared) = app.call("GET", "/compare?models=a,b", None).await;
     assert_eq!(status, 200, "{compared}");
+    // History written, closed, trimmed and read, through both users.
+    for _ in 0..4 {
+        tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+        let (status, _) = app
+            .call(
+                "POST",
+                "/models/a/observations",
+                Some(json!({"w": 1, "l": 0})),
+            )
+            .await;
+        assert_eq!(status, 202);
+    }
+    eventually("a's history trimmed", SETTLE, || async {
+        let (_, history) = app.call("GET", "/models/a/history", None).await;
+        (history["known_from"].as_u64() > Some(0)).then_some(())
+    })
+    .await;
+    for path in [
+        "/models/a?window=1s",
+        "/models/a?half_life=1h",
+        "/compare/history?models=a,b",
+    ] {
+        let (status, body) = app.call("GET", path, None).await;
+        assert_eq!(status, 200, "{path}: {body}");
+    }
     assert_eq!(app.call("DELETE", "/models/b", None).await.0, 202);
     eventually("b deleted", SETTLE, || async {
         (app.call("GET", "/models/b", None).await.0 == 404).then_some(())
@@ -106,7 +134,7 @@ async fn both_services_run_as_least_privilege_redis_users_and_a_producer_can_onl
         );
     }
     let (_, a) = app.call("GET", "/models/a", None).await;
-    assert_eq!(a["n"], 3, "unchanged");
+    assert_eq!(a["n"], 7, "unchanged by the producer");
     // Nothing either service did was refused.
     let mut admin = app.redis.connection().await;
     let denied: Vec<redis::Value> = redis::cmd("ACL")

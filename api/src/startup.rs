@@ -4,6 +4,7 @@
 //! partition count and serves until shutdown, finishing requests in flight,
 //! with every task supervised: one that ends or panics early stops the api.
 
+use crate::application::history::Timelines;
 use crate::application::{Catalog, Decisions, Ingest, ModelLimit, ModelQuery, Tokens};
 use crate::configuration::Configuration;
 use crate::infrastructure::http::{ApiError, AppState, UseCases, app};
@@ -81,6 +82,10 @@ impl Application {
             .defaults
             .definitions()
             .map_err(anyhow::Error::msg)?;
+        let history = configuration
+            .history
+            .settings()
+            .map_err(anyhow::Error::msg)?;
         let limit = Arc::new(ModelLimit::new(configuration.max_models, store.clone()));
         let use_cases = UseCases {
             ingest: Ingest::new(log.clone(), crate::application::ingest::MAX_BATCH)
@@ -88,6 +93,7 @@ impl Application {
             query: ModelQuery::new(store.clone(), defaults),
             catalog: Catalog::new(store.clone(), log, defaults).with_limit(limit),
             decisions: Decisions::new(store.clone(), defaults),
+            timelines: Timelines::new(store.clone(), defaults, history),
         };
         let readiness = Arc::new(RedisReadiness::new(
             connection.clone(),

@@ -155,6 +155,39 @@ fn parse_interval(text: &str) -> Result<Span, String> {
     Ok(span)
 }
 
+/// A moment of log time as a query gives it: Unix ms (`1700000000000`) or
+/// RFC 3339 (`2026-12-01T10:00:00Z`).
+///
+/// # Errors
+/// A message naming both forms.
+pub fn parse_moment(text: &str) -> Result<u64, MomentError> {
+    if let Ok(millis) = text.parse::<u64>() {
+        return Ok(millis);
+    }
+    let error = || MomentError(text.chars().take(40).collect());
+    let parsed = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| error())?;
+    u64::try_from(parsed.unix_timestamp_nanos() / 1_000_000).map_err(|_| error())
+}
+
+/// Unix ms as RFC 3339 (UTC, milliseconds), for messages and labels.
+#[must_use]
+pub fn format_moment(millis: u64) -> String {
+    let nanos = i128::from(millis) * 1_000_000;
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| millis.to_string())
+}
+
+/// Text that is not a moment.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a time: give Unix milliseconds or RFC 3339 (e.g. 2026-12-01T10:00:00Z)")]
+pub struct MomentError(String);
+
 /// The Unix ms of a stream entry id `<ms>-<seq>` (or a bare `<ms>`).
 #[must_use]
 pub fn id_millis(id: &str) -> Option<u64> {
@@ -217,6 +250,20 @@ mod tests {
             history_retention: Span::from_millis(60_000),
         };
         assert!(args.settings().unwrap_err().contains("shorter"));
+    }
+
+    #[test]
+    fn moments_are_unix_ms_or_rfc_3339() {
+        assert_eq!(parse_moment("1700000000000"), Ok(1_700_000_000_000));
+        assert_eq!(parse_moment("2023-11-14T22:13:20Z"), Ok(1_700_000_000_000));
+        assert_eq!(
+            parse_moment("2023-11-14T23:13:20.5+01:00"),
+            Ok(1_700_000_000_500)
+        );
+        for bad in ["", "yesterday", "-5", "2023-11-14", "1e12"] {
+            assert!(parse_moment(bad).is_err(), "{bad}");
+        }
+        assert_eq!(format_moment(1_700_000_000_000), "2023-11-14T22:13:20Z");
     }
 
     #[test]

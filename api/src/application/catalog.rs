@@ -2,6 +2,7 @@
 //! Definitions and deletions are log events, applied by bayes in log order,
 //! so a replay of the log rebuilds the same models.
 
+use super::lens::{self, Lens, LensReport};
 use super::model_limit::{LimitError, LimitReached, ModelLimit};
 use super::{Cause, EventId, EventLog, ModelStore, PortError, PosteriorCurve, QueryError};
 use domain::{Counts, DefaultDefinitions, ModelDefinition, ModelName, ModelState, ModelSummary};
@@ -19,6 +20,9 @@ pub struct NamedSummary {
     /// Counts, definition and posterior summaries.
     #[serde(flatten)]
     pub summary: ModelSummary,
+    /// How the evidence was read, under a window or half-life.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lens: Option<LensReport>,
 }
 
 /// A model as listed: name, counts and posterior mean.
@@ -123,18 +127,24 @@ impl Catalog {
         ))
     }
 
-    /// `model`'s summary.
+    /// `model`'s summary, of the evidence `lens` reads.
     ///
     /// # Errors
-    /// [`QueryError::Unknown`] for a model that does not exist.
-    pub async fn summary(&self, model: &ModelName) -> Result<NamedSummary, QueryError> {
-        let (counts, definition) = self.existing(model).await?;
-        let summary = tokio::task::spawn_blocking(move || definition.summary(counts))
+    /// [`QueryError::Unknown`] for a model that does not exist,
+    /// [`QueryError::BeforeHistory`] for a window past its history.
+    pub async fn summary(&self, model: &ModelName, lens: Lens) -> Result<NamedSummary, QueryError> {
+        let lensed = lens::read(self.store.as_ref(), model, lens)
+            .await?
+            .ok_or_else(|| QueryError::Unknown(model.to_string()))?;
+        let definition = lensed.state.definition.unwrap_or(self.defaults.of(model));
+        let evidence = lensed.evidence;
+        let summary = tokio::task::spawn_blocking(move || definition.summary(evidence))
             .await
             .map_err(|e| PortError::Failed(Cause::context("summary task failed", e)))??;
         Ok(NamedSummary {
             name: model.to_string(),
             summary,
+            lens: lensed.report,
         })
     }
 

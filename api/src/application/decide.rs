@@ -2,11 +2,12 @@
 //! draw, from the counts and definitions stored now (a model without a
 //! stored definition is read with its default).
 
+use super::lens::{self, Lens, LensError, LensReport};
 use super::model_list::ModelList;
 use super::verdict::Compared;
 use super::{Cause, ModelStore, PortError};
 use domain::{
-    Counts, DecisionError, DefaultDefinitions, ModelDefinition, Posterior, Thompson, Warning,
+    DecisionError, DefaultDefinitions, Evidence, ModelDefinition, Posterior, Thompson, Warning,
 };
 use serde::Serialize;
 use std::sync::Arc;
@@ -17,6 +18,9 @@ use std::sync::Arc;
 pub struct Choice {
     /// The model to try next.
     pub model: String,
+    /// How the evidence was read, under a window or half-life.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lens: Option<LensReport>,
     /// Each drawn-among model's warnings, with its name; empty when every
     /// posterior shows what its data say.
     pub warnings: Vec<ModelWarning>,
@@ -48,9 +52,21 @@ pub enum DecideError {
     /// Too few models, a bad threshold or floor.
     #[error(transparent)]
     Decision(#[from] DecisionError),
+    /// A window past a model's history.
+    #[error("{0}")]
+    BeforeHistory(String),
     /// The store could not be read.
     #[error(transparent)]
     Store(#[from] PortError),
+}
+
+impl From<LensError> for DecideError {
+    fn from(error: LensError) -> Self {
+        match error {
+            LensError::Store(port) => Self::Store(port),
+            before @ LensError::BeforeHistory { .. } => Self::BeforeHistory(before.to_string()),
+        }
+    }
 }
 
 impl Decisions {
@@ -68,21 +84,30 @@ impl Decisions {
         &self,
         names: &ModelList,
         threshold: f64,
+        lens: Lens,
     ) -> Result<Compared, DecideError> {
-        let models = self.load(names).await?;
+        let (models, report) = self.load(names, lens).await?;
         let comparison = tokio::task::spawn_blocking(move || domain::compare(&models, threshold))
             .await
             .map_err(|e| PortError::Failed(Cause::context("compare task failed", e)))??;
         metrics::counter!("api_decisions_total", "kind" => "compare").increment(1);
-        Ok(comparison.into())
+        Ok(Compared {
+            lens: report,
+            ..comparison.into()
+        })
     }
 
     /// One Thompson draw among `names`, each chosen with at least `floor`.
     ///
     /// # Errors
     /// As [`Decisions::compare`], and a floor outside `[0, 1/K]`.
-    pub async fn choose(&self, names: &ModelList, floor: f64) -> Result<Choice, DecideError> {
-        let mut models = self.load(names).await?;
+    pub async fn choose(
+        &self,
+        names: &ModelList,
+        floor: f64,
+        lens: Lens,
+    ) -> Result<Choice, DecideError> {
+        let (mut models, report) = self.load(names, lens).await?;
         let chosen = tokio::task::spawn_blocking(move || {
             let posteriors = models
                 .iter()
@@ -112,6 +137,7 @@ impl Decisions {
                 .collect();
             Ok::<_, DecisionError>(Choice {
                 model: models.swap_remove(index).0,
+                lens: report,
                 warnings,
             })
         })
@@ -121,24 +147,26 @@ impl Decisions {
         Ok(chosen)
     }
 
-    /// Loads each model.
+    /// Loads each model's evidence under `lens` (one "now" for all: the
+    /// latest of their reads).
     async fn load(
         &self,
         names: &ModelList,
-    ) -> Result<Vec<(String, ModelDefinition, Counts)>, DecideError> {
+        lens: Lens,
+    ) -> Result<(Vec<(String, ModelDefinition, Evidence)>, Option<LensReport>), DecideError> {
         let mut models = Vec::with_capacity(names.names().len());
+        let mut report = None;
         for model in names.names() {
-            let state = self
-                .store
-                .load(model)
+            let lensed = lens::read(self.store.as_ref(), model, lens)
                 .await?
                 .ok_or_else(|| DecideError::Unknown(model.to_string()))?;
             models.push((
                 model.to_string(),
-                state.definition.unwrap_or(self.defaults.of(model)),
-                state.counts,
+                lensed.state.definition.unwrap_or(self.defaults.of(model)),
+                lensed.evidence,
             ));
+            report = lensed.report.or(report);
         }
-        Ok(models)
+        Ok((models, report))
     }
 }

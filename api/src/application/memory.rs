@@ -4,7 +4,8 @@
 //! and of the router without a socket or a Redis; it keeps nothing.
 
 use super::{
-    Appended, Cause, EventId, EventLog, Guard, ModelStore, PortError, Readiness, StoreHealth,
+    Appended, Cause, EventId, EventLog, Guard, HistoryRange, ModelStore, PortError, Readiness,
+    StoreHealth, StoredHistory,
 };
 use async_trait::async_trait;
 use domain::{Counts, ModelDefinition, ModelName, ModelState, Observation};
@@ -181,6 +182,37 @@ impl ModelStore for MemoryModels {
     async fn count(&self) -> Result<u64, PortError> {
         self.check()?;
         Ok(self.lock().len() as u64)
+    }
+
+    async fn now(&self) -> Result<u64, PortError> {
+        Ok(std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
+    }
+
+    /// Memory keeps no history: a model's counts are one point, now.
+    async fn history(
+        &self,
+        model: &ModelName,
+        _range: HistoryRange,
+    ) -> Result<Option<StoredHistory>, PortError> {
+        self.check()?;
+        let Some(state) = self.lock().get(model).copied() else {
+            return Ok(None);
+        };
+        let now = self.now().await?;
+        let point = domain::HistoryPoint {
+            t: now,
+            counts: state.counts,
+        };
+        let history =
+            domain::History::new(vec![point], 0).map_err(|e| PortError::Failed(Cause::new(e)))?;
+        Ok(Some(StoredHistory {
+            state,
+            history,
+            now,
+            more: false,
+        }))
     }
 }
 

@@ -4,8 +4,10 @@ pub mod access;
 pub mod catalog;
 pub mod curve;
 pub mod decide;
+pub mod history;
 pub mod idempotency;
 pub mod ingest;
+pub mod lens;
 pub mod live;
 #[cfg(any(test, feature = "test-support"))]
 pub mod memory;
@@ -25,8 +27,8 @@ pub use live::Notice;
 pub use model_limit::ModelLimit;
 pub use model_list::{ModelList, ModelListError};
 pub use ports::{
-    Appended, Cause, ClusterHealth, EventId, EventLog, MemoryHealth, ModelStore, PortError,
-    Readiness, StoreHealth,
+    Appended, Cause, ClusterHealth, EventId, EventLog, HistoryRange, MemoryHealth, ModelStore,
+    PortError, Readiness, StoreHealth, StoredHistory,
 };
 pub use query::{ModelQuery, QueryError};
 pub use verdict::{Compared, Outcome, Verdict};

@@ -2,7 +2,7 @@
 
 use super::Guard;
 use async_trait::async_trait;
-use domain::{ModelDefinition, ModelName, ModelState, Observation};
+use domain::{History, ModelDefinition, ModelName, ModelState, Observation};
 use serde::Serialize;
 
 pub use platform::Cause;
@@ -102,6 +102,62 @@ pub trait ModelStore: Send + Sync {
 
     /// How many models exist.
     async fn count(&self) -> Result<u64, PortError>;
+
+    /// The store's clock, Unix ms: "now" in log time (Redis stamps the
+    /// log's ids with it).
+    async fn now(&self) -> Result<u64, PortError>;
+
+    /// `model`'s history over `range`, with its state and the store's
+    /// clock; `None` if it does not exist.
+    async fn history(
+        &self,
+        model: &ModelName,
+        range: HistoryRange,
+    ) -> Result<Option<StoredHistory>, PortError>;
+}
+
+/// Which of a model's history points to read: the last at or before
+/// `from` (the counts then), and those after it up to `to`, at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryRange {
+    /// Unix ms.
+    pub from: u64,
+    /// Unix ms, inclusive.
+    pub to: u64,
+    /// Most points after `from`.
+    pub limit: usize,
+}
+
+impl HistoryRange {
+    /// Every point.
+    pub const ALL: Self = Self {
+        from: 0,
+        to: u64::MAX,
+        limit: usize::MAX,
+    };
+
+    /// Only the point giving the counts at `t`.
+    #[must_use]
+    pub const fn at(t: u64) -> Self {
+        Self {
+            from: t,
+            to: t,
+            limit: 0,
+        }
+    }
+}
+
+/// A model's history as read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredHistory {
+    /// Its counts and definition now.
+    pub state: ModelState,
+    /// The points read (the model's newest counts last, when in range).
+    pub history: History,
+    /// The store's clock, Unix ms: "now" in log time.
+    pub now: u64,
+    /// Points after `to`'s limit were left out.
+    pub more: bool,
 }
 
 /// Whether the service's dependencies answer.

@@ -23,6 +23,21 @@ pub enum QueryError {
     /// No such model.
     #[error("unknown model {0}")]
     Unknown(String),
+    /// A window or range reaching back past what the history holds, or a
+    /// bad range or step.
+    #[error("{0}")]
+    BadRange(String),
+}
+
+impl From<super::lens::LensError> for QueryError {
+    fn from(error: super::lens::LensError) -> Self {
+        match error {
+            super::lens::LensError::Store(port) => Self::Store(port),
+            before @ super::lens::LensError::BeforeHistory { .. } => {
+                Self::BadRange(before.to_string())
+            }
+        }
+    }
 }
 
 impl ModelQuery {
@@ -81,6 +96,18 @@ mod tests {
 
         async fn count(&self) -> Result<u64, PortError> {
             Ok(1)
+        }
+
+        async fn now(&self) -> Result<u64, PortError> {
+            Ok(0)
+        }
+
+        async fn history(
+            &self,
+            _: &ModelName,
+            _: crate::application::HistoryRange,
+        ) -> Result<Option<crate::application::StoredHistory>, PortError> {
+            Ok(None)
         }
     }
 

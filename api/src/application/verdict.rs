@@ -13,6 +13,9 @@ pub struct Compared {
     pub models: Vec<ModelComparison>,
     /// What to do.
     pub decision: Verdict,
+    /// How the evidence was read, under a window or half-life.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lens: Option<super::lens::LensReport>,
 }
 
 /// The decision: the model with the least expected loss, and whether the
@@ -149,6 +152,7 @@ impl From<Comparison> for Compared {
                 verdict,
             },
             models: comparison.models,
+            lens: None,
         }
     }
 }

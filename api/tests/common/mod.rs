@@ -36,6 +36,11 @@ fn bounded_router(up: bool, full: bool, max_batch: usize) -> (axum::Router, Arc<
         query: ModelQuery::new(memory.clone(), defaults),
         catalog: Catalog::new(memory.clone(), memory.clone(), defaults),
         decisions: Decisions::new(memory.clone(), defaults),
+        timelines: api::application::history::Timelines::new(
+            memory.clone(),
+            defaults,
+            platform::log_time::HistorySettings::DEFAULT,
+        ),
     };
     let state = AppState::new(
         use_cases,

@@ -1,7 +1,7 @@
 //! Decisions between models: the exact comparison and a Thompson draw.
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::AppQuery;
+use super::extract::{AppQuery, LensParams, LensQuery};
 use super::state::Shared;
 use crate::application::{Choice, Compared, ModelList};
 use axum::Json;
@@ -32,10 +32,10 @@ pub(super) struct CompareQuery {
     get,
     path = "/compare",
     tag = "decisions",
-    params(CompareQuery),
+    params(CompareQuery, LensParams),
     responses(
         (status = 200, description = "Each model's standing and the decision", body = Compared),
-        (status = 400, description = "Fewer than 2 or more than 20 models, a bad or repeated name, a bad threshold", body = ErrorBody),
+        (status = 400, description = "Fewer than 2 or more than 20 models, a bad or repeated name, a bad threshold; a bad window or half-life, both, or a window past a model's history", body = ErrorBody),
         (status = 404, description = "An unknown model", body = ErrorBody),
         (status = 503, description = "Redis unavailable", body = ErrorBody),
     )
@@ -43,10 +43,13 @@ pub(super) struct CompareQuery {
 pub(super) async fn compare(
     State(state): State<Shared>,
     AppQuery(query): AppQuery<CompareQuery>,
+    LensQuery(lens): LensQuery,
 ) -> Result<Json<Compared>, ApiError> {
     let models = ModelList::parse(&query.models)?;
     let threshold = query.threshold.unwrap_or(domain::DEFAULT_THRESHOLD);
-    Ok(Json(state.decisions.compare(&models, threshold).await?))
+    Ok(Json(
+        state.decisions.compare(&models, threshold, lens).await?,
+    ))
 }
 
 /// The query of `GET /choose`.
@@ -70,10 +73,10 @@ pub(super) struct ChooseQuery {
     get,
     path = "/choose",
     tag = "decisions",
-    params(ChooseQuery),
+    params(ChooseQuery, LensParams),
     responses(
         (status = 200, description = "The model to try next, and the warnings of the models drawn among", body = Choice),
-        (status = 400, description = "No or more than 20 models, a bad or repeated name, a floor outside [0, 1/K]", body = ErrorBody),
+        (status = 400, description = "No or more than 20 models, a bad or repeated name, a floor outside [0, 1/K]; a bad window or half-life, both, or a window past a model's history", body = ErrorBody),
         (status = 404, description = "An unknown model", body = ErrorBody),
         (status = 503, description = "Redis unavailable", body = ErrorBody),
     )
@@ -81,8 +84,9 @@ pub(super) struct ChooseQuery {
 pub(super) async fn choose(
     State(state): State<Shared>,
     AppQuery(query): AppQuery<ChooseQuery>,
+    LensQuery(lens): LensQuery,
 ) -> Result<Json<Choice>, ApiError> {
     let models = ModelList::parse(&query.models)?;
     let floor = query.floor.unwrap_or(0.0);
-    Ok(Json(state.decisions.choose(&models, floor).await?))
+    Ok(Json(state.decisions.choose(&models, floor, lens).await?))
 }

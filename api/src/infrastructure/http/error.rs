@@ -124,6 +124,7 @@ impl From<QueryError> for ApiError {
             QueryError::Store(port) => port.into(),
             QueryError::Posterior(e) => Self::Internal(Cause::new(e)),
             QueryError::Unknown(_) => Self::NotFound(error.to_string()),
+            QueryError::BadRange(_) => Self::BadRequest(error.to_string()),
         }
     }
 }
@@ -142,6 +143,7 @@ impl From<DecideError> for ApiError {
     fn from(error: DecideError) -> Self {
         match error {
             DecideError::Unknown(_) => Self::NotFound(error.to_string()),
+            DecideError::BeforeHistory(_) => Self::BadRequest(error.to_string()),
             DecideError::Decision(DecisionError::Posterior { .. }) => {
                 Self::Internal(Cause::new(error))
             }

@@ -2,12 +2,14 @@
 //! error each rejection is answered with.
 
 use super::error::ApiError;
+use crate::application::lens::Lens;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use domain::ModelName;
+use platform::log_time::Span;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
@@ -66,6 +68,44 @@ impl<S: Send + Sync> FromRequestParts<S> for NamedModel {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let AppPath(name) = AppPath::<String>::from_request_parts(parts, state).await?;
         ModelName::parse(&name)
+            .map(Self)
+            .map_err(|e| ApiError::BadRequest(e.to_string()))
+    }
+}
+
+/// `window` and `half_life` in a query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(super) struct LensParams {
+    /// Only the observations of the last window of log time: a whole number
+    /// and a unit (ms, s, m, h, d, w), e.g. `90m`, `24h`, `7d`. The window
+    /// starts at the last history interval's end at or before now − window
+    /// (that edge included): exact to one interval.
+    #[param(example = "24h", pattern = r"^[0-9]+(ms|s|m|h|d|w)?$")]
+    window: Option<String>,
+    /// Weigh each observation by 2^(−age / half_life), age in log time at
+    /// the history's interval; w and n become fractional. Not with `window`.
+    #[param(example = "3d", pattern = r"^[0-9]+(ms|s|m|h|d|w)?$")]
+    half_life: Option<String>,
+}
+
+/// The lens a query's `window` or `half_life` asks for.
+pub(super) struct LensQuery(pub Lens);
+
+impl<S: Send + Sync> FromRequestParts<S> for LensQuery {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let AppQuery(params) = AppQuery::<LensParams>::from_request_parts(parts, state).await?;
+        let span = |name: &str, text: Option<String>| {
+            text.map(|text| {
+                Span::parse(&text).map_err(|e| ApiError::BadRequest(format!("{name}: {e}")))
+            })
+            .transpose()
+        };
+        let window = span("window", params.window)?;
+        let half_life = span("half_life", params.half_life)?;
+        Lens::new(window, half_life)
             .map(Self)
             .map_err(|e| ApiError::BadRequest(e.to_string()))
     }

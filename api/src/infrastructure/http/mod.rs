@@ -8,6 +8,7 @@ mod decisions;
 mod error;
 mod events;
 mod extract;
+mod history;
 mod models;
 mod observations;
 mod operations;

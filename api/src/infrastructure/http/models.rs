@@ -2,7 +2,7 @@
 //! summaries, list, definitions, deletions, curves and plots.
 
 use super::error::{ApiError, ErrorBody};
-use super::extract::{self, AppQuery, Expected, JsonObject, NamedModel};
+use super::extract::{self, AppQuery, Expected, JsonObject, LensQuery, NamedModel};
 use super::state::Shared;
 use crate::application::{Cause, ListedModel, NamedSummary, catalog::MAX_PAGE};
 use axum::Json;
@@ -89,10 +89,10 @@ pub(super) async fn list(
     get,
     path = "/models/{name}",
     tag = "models",
-    params(extract::ModelPath),
+    params(extract::ModelPath, extract::LensParams),
     responses(
-        (status = 200, description = "Counts, definition and posterior summaries", body = NamedSummary),
-        (status = 400, description = "Not a model name", body = ErrorBody),
+        (status = 200, description = "Counts, definition and posterior summaries (of the window, or decayed, if asked)", body = NamedSummary),
+        (status = 400, description = "Not a model name; a bad window or half-life, both, or a window past the model's history", body = ErrorBody),
         (status = 404, description = "No such model", body = ErrorBody),
         (status = 503, description = "Redis unavailable", body = ErrorBody),
     )
@@ -100,8 +100,9 @@ pub(super) async fn list(
 pub(super) async fn get_named(
     State(state): State<Shared>,
     NamedModel(model): NamedModel,
+    LensQuery(lens): LensQuery,
 ) -> Result<Json<NamedSummary>, ApiError> {
-    Ok(Json(state.catalog.summary(&model).await?))
+    Ok(Json(state.catalog.summary(&model, lens).await?))
 }
 
 /// The body of `PUT /models/{name}`; an absent field takes the configured default.

@@ -4,7 +4,7 @@
 use super::extract::MAX_BODY_BYTES;
 use super::state::{AppState, Shared};
 use super::{
-    auth, curves, dashboard, decisions, events, models, observations, operations, session,
+    auth, curves, dashboard, decisions, events, history, models, observations, operations, session,
 };
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -35,6 +35,8 @@ pub fn app(state: AppState) -> Router {
             models::put_named,
             models::delete_named
         ))
+        .routes(routes!(history::model_history))
+        .routes(routes!(history::compare_history))
         .routes(routes!(curves::posterior))
         .routes(routes!(models::posterior_png))
         .routes(routes!(models::named_png))

@@ -1,6 +1,7 @@
 //! What the handlers share: the use cases, the ports they read directly,
 //! and the server's own signals.
 
+use crate::application::history::Timelines;
 use crate::application::{Catalog, Decisions, Ingest, ModelQuery, Notice, Readiness, Tokens};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::path::PathBuf;
@@ -17,6 +18,8 @@ pub struct AppState {
     pub catalog: Catalog,
     /// Comparisons and Thompson draws.
     pub decisions: Decisions,
+    /// Models over time.
+    pub timelines: Timelines,
     /// Whether Redis answers.
     pub readiness: Arc<dyn Readiness>,
     /// Where bayes writes its PNGs.
@@ -41,6 +44,8 @@ pub struct UseCases {
     pub catalog: Catalog,
     /// Comparisons and Thompson draws.
     pub decisions: Decisions,
+    /// Models over time.
+    pub timelines: Timelines,
 }
 
 impl AppState {
@@ -57,12 +62,14 @@ impl AppState {
             query,
             catalog,
             decisions,
+            timelines,
         } = use_cases;
         Self {
             ingest,
             query,
             catalog,
             decisions,
+            timelines,
             readiness,
             graphs_dir,
             metrics,

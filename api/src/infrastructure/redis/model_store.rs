@@ -1,11 +1,13 @@
 //! Reads the model hashes and the models index that bayes maintains.
 
 use super::port_error;
-use crate::application::{Cause, ModelStore, PortError};
+use crate::application::{Cause, HistoryRange, ModelStore, PortError, StoredHistory};
 use async_trait::async_trait;
-use domain::{ModelName, ModelState};
+use domain::{Counts, History, HistoryPoint, ModelName, ModelState};
 use platform::RedisConnection;
 use platform::RedisKeys;
+use platform::StoredModel;
+use platform::log_time::id_millis;
 use platform::stored_model::{FIELDS, decode_hash};
 
 /// Reads `<model hash>` with one `HMGET`.
@@ -96,6 +98,36 @@ impl ModelStore for RedisModelStore {
         Ok(models)
     }
 
+    async fn now(&self) -> Result<u64, PortError> {
+        let (seconds, micros): (u64, u64) = redis::cmd("TIME")
+            .query_async(&mut self.connection.clone())
+            .await
+            .map_err(port_error)?;
+        Ok(seconds * 1_000 + micros / 1_000)
+    }
+
+    async fn history(
+        &self,
+        model: &ModelName,
+        range: HistoryRange,
+    ) -> Result<Option<StoredHistory>, PortError> {
+        let (hash, stream) = (self.keys.model(model), self.keys.history(model));
+        let now = self.now().await?;
+        let Some((stored, points, more)) =
+            read_history(&self.connection, hash, stream, range).await?
+        else {
+            return Ok(None);
+        };
+        let history = History::new(points, stored.known_from)
+            .map_err(|e| PortError::Failed(Cause::new(e)))?;
+        Ok(Some(StoredHistory {
+            state: stored.state,
+            history,
+            now,
+            more,
+        }))
+    }
+
     async fn count(&self) -> Result<u64, PortError> {
         let mut total = 0;
         for partition in self.keys.partitions() {
@@ -108,6 +140,98 @@ impl ModelStore for RedisModelStore {
         }
         Ok(total)
     }
+}
+
+/// The stream entries of a history: `[id, [w, <w>, n, <n>]]`.
+type RawPoints = Vec<(String, Vec<String>)>;
+
+/// The history of a model hash read with its stream: the point at or
+/// before `range.from`, those after it up to `range.to` (at most
+/// `range.limit`), and the hash's open point where it falls.
+async fn read_history(
+    connection: &RedisConnection,
+    hash: String,
+    stream: String,
+    range: HistoryRange,
+) -> Result<Option<(StoredModel, Vec<HistoryPoint>, bool)>, PortError> {
+    let to = range.to.to_string();
+    let mut pipeline = redis::pipe();
+    pipeline
+        .cmd("HMGET")
+        .arg(&hash)
+        .arg(&FIELDS)
+        .cmd("XREVRANGE")
+        .arg(&stream)
+        .arg(range.from.min(range.to))
+        .arg("-")
+        .arg("COUNT")
+        .arg(1);
+    if range.limit > 0 && range.to > range.from {
+        pipeline
+            .cmd("XRANGE")
+            .arg(&stream)
+            .arg(format!("({}", range.from))
+            .arg(&to)
+            .arg("COUNT")
+            .arg(range.limit.saturating_add(1).min(1 << 30));
+    }
+    let (values, before, after): ([Option<String>; 6], RawPoints, Option<RawPoints>) =
+        if range.limit > 0 && range.to > range.from {
+            let (values, before, after) = pipeline
+                .query_async(&mut connection.clone())
+                .await
+                .map_err(port_error)?;
+            (values, before, Some(after))
+        } else {
+            let (values, before) = pipeline
+                .query_async(&mut connection.clone())
+                .await
+                .map_err(port_error)?;
+            (values, before, None)
+        };
+    let Some(model) = decode_hash(values).map_err(|e| PortError::Failed(Cause::new(e)))? else {
+        return Ok(None);
+    };
+    let mut points = Vec::new();
+    for raw in before.iter().chain(after.iter().flatten()) {
+        points.push(point(raw)?);
+    }
+    let mut more = false;
+    if points.len() > range.limit.saturating_add(1) {
+        points.pop();
+        more = true;
+    }
+    // The open point: the newest, not yet in the stream.
+    if model.changed > 0
+        && !more
+        && model.changed <= range.to
+        && points.last().is_none_or(|p| p.t < model.changed)
+    {
+        if model.changed <= range.from {
+            points.clear();
+        }
+        points.push(HistoryPoint {
+            t: model.changed,
+            counts: model.state.counts,
+        });
+    }
+    Ok(Some((model, points, more)))
+}
+
+fn point((id, fields): &(String, Vec<String>)) -> Result<HistoryPoint, PortError> {
+    let bad = || PortError::Failed(format!("history entry {id} holds {fields:?}").into());
+    let t = id_millis(id).ok_or_else(bad)?;
+    let field = |name: &str| {
+        fields
+            .chunks(2)
+            .find(|pair| pair[0] == name)
+            .and_then(|pair| pair.get(1)?.parse::<u64>().ok())
+    };
+    let (Some(w), Some(n)) = (field("w"), field("n")) else {
+        return Err(bad());
+    };
+    let counts = Counts::new(w, n).map_err(|_| bad())?;
+    Ok(HistoryPoint { t, counts })
 }
 
 /// A model hash's values; `None` when the hash does not exist.
