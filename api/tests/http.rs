@@ -112,3 +112,28 @@ async fn unknown_routes_and_a_missing_plot_are_json_404s() {
         assert!(body["error"].is_string(), "{uri}");
     }
 }
+
+#[tokio::test]
+async fn error_bodies_are_the_documented_error_body_with_what_was_stored() {
+    let (router, _) = router(false);
+    let (_, document) = call(&router, "GET", "/openapi.json", "").await;
+    let schemas = &document["components"]["schemas"];
+    let body = &schemas["ErrorBody"];
+    assert_eq!(body["required"], serde_json::json!(["error"]));
+    let stored = &schemas["Stored"];
+    assert_eq!(
+        stored["enum"],
+        serde_json::json!(["no", "unconfirmed", "unknown"]),
+        "{stored}"
+    );
+    // A refused write's answer is that body, saying nothing was stored.
+    let (status, answer) = call(&router, "GET", "/update_model/w", "").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(answer["stored"], "no", "{answer}");
+    let fields: Vec<&String> = answer.as_object().unwrap().keys().collect();
+    let documented = body["properties"].as_object().unwrap();
+    assert!(
+        fields.iter().all(|f| documented.contains_key(*f)),
+        "{fields:?} all documented"
+    );
+}
