@@ -136,3 +136,95 @@ async fn snapshots_stay_within_their_bound() {
     let drawn = snapshots(app.graphs.path());
     assert_eq!(drawn, ["n_6_w_6.png", "n_7_w_7.png", "n_8_w_8.png"]);
 }
+
+/// Appends `trials` for `model` to the log at log time `ms` (explicit ids).
+async fn log_trials(app: &TestApp, model: &str, ms: u64, trials: &[&str]) {
+    let mut connection = app.redis.connection().await;
+    for (seq, trial) in trials.iter().enumerate() {
+        let _: String = redis::cmd("XADD")
+            .arg(app.key("events"))
+            .arg(format!("{ms}-{seq}"))
+            .arg("model")
+            .arg(model)
+            .arg("trial")
+            .arg(trial)
+            .query_async(&mut connection)
+            .await
+            .expect("XADD with an explicit id");
+    }
+}
+
+/// Non-white pixels right of the posterior panel (900 px wide), and those
+/// of the band's light blue.
+fn right_of_posterior(bytes: &[u8]) -> (u32, u32, usize, usize) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(bytes));
+    let mut reader = decoder.read_info().expect("PNG header");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("size")];
+    let info = reader.next_frame(&mut pixels).expect("PNG frame");
+    let (mut drawn, mut band) = (0, 0);
+    for (i, px) in pixels[..info.buffer_size()].chunks(3).enumerate() {
+        if (i as u32 % info.width) < 950 {
+            continue;
+        }
+        drawn += usize::from(px != [255, 255, 255]);
+        band += usize::from(px[0] > 150 && u16::from(px[2]) > u16::from(px[0]) + 20);
+    }
+    (info.width, info.height, drawn, band)
+}
+
+#[tokio::test]
+async fn a_model_with_a_history_is_drawn_with_its_posterior_over_log_time() {
+    let mut app = TestApp::builder().bayes_instances(0).spawn().await;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    // Three simulated hours, ending an hour ago: a batch every 10 minutes,
+    // its rate of w climbing; `single` gets all its trials in one minute.
+    let start = now - 4 * 3_600_000;
+    let mut trials = 0;
+    for step in 0..18u64 {
+        let wins = 3 + (step / 3) as usize;
+        let batch: Vec<&str> = (0..10).map(|i| if i < wins { "w" } else { "l" }).collect();
+        log_trials(&app, "trend", start + step * 600_000, &batch).await;
+        trials += batch.len() as u64;
+    }
+    log_trials(&app, "single", start + 18 * 600_000, &["w", "l", "w", "w"]).await;
+    app.start_bayes();
+
+    eventually("bayes applied the whole log", SETTLE, || async {
+        let done = app.unapplied().await == 0
+            && app.model_counts("trend").await.1 == trials
+            && app.model_counts("single").await.1 == 4;
+        done.then_some(())
+    })
+    .await;
+    let trend = app.graphs.path().join("trend").join("posterior.png");
+    let (width, height, drawn, band) =
+        eventually("trend's plot with its history", SETTLE, || async {
+            let drawn = right_of_posterior(&std::fs::read(&trend).ok()?);
+            (drawn.0 > 900).then_some(drawn)
+        })
+        .await;
+    assert_eq!(
+        (width, height),
+        (1_600, 600),
+        "a history panel right of the posterior"
+    );
+    assert!(drawn > 10_000, "the history panel is drawn: {drawn} pixels");
+    assert!(band > 2_000, "the 89% band is shaded: {band} pixels");
+
+    let single = app.graphs.path().join("single").join("posterior.png");
+    let (width, height, drawn, _) = eventually("single's plot", SETTLE, || async {
+        Some(right_of_posterior(&std::fs::read(&single).ok()?))
+    })
+    .await;
+    assert_eq!(
+        (width, height, drawn),
+        (900, 600, 0),
+        "one point: no history panel"
+    );
+    if let Some(dir) = std::env::var_os("GRAPHS_KEEP") {
+        std::fs::copy(&trend, Path::new(&dir).join("trend.png")).unwrap();
+    }
+}

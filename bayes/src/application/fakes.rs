@@ -4,7 +4,7 @@
 
 use super::*;
 use async_trait::async_trait;
-use domain::{Counts, ModelEvent, ModelState, Observation};
+use domain::{Counts, History, HistoryPoint, ModelEvent, ModelState, Observation};
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
@@ -85,6 +85,8 @@ pub struct StoreState {
     pub applies: usize,
     /// Where the cursor jumps right after the next open (another owner).
     pub moved_after_open: Option<String>,
+    /// Each model's history, from its adds' `at` (one point per interval).
+    pub histories: BTreeMap<String, Vec<HistoryPoint>>,
 }
 
 #[async_trait]
@@ -121,15 +123,31 @@ impl PartitionStore for MemoryStore {
                     definition: None,
                 });
             match op {
-                Op::Add { wins, trials, .. } => {
+                Op::Add {
+                    model: name,
+                    wins,
+                    trials,
+                    at,
+                } => {
                     model.counts = model
                         .counts
                         .merge(Counts::new(*wins, *trials).unwrap())
-                        .unwrap()
+                        .unwrap();
+                    let point = HistoryPoint {
+                        t: *at,
+                        counts: model.counts,
+                    };
+                    let history = state.histories.entry(name.clone()).or_default();
+                    match history.last_mut() {
+                        _ if *at == 0 => {}
+                        Some(last) if last.t == *at => *last = point,
+                        _ => history.push(point),
+                    }
                 }
                 Op::Define { definition, .. } => model.definition = Some(*definition),
                 Op::Delete { model } => {
                     state.models.remove(model);
+                    state.histories.remove(model);
                 }
             }
         }
@@ -141,6 +159,20 @@ impl PartitionStore for MemoryStore {
 
     async fn load(&self, model: &str) -> Result<Option<ModelState>, PortError> {
         Ok(self.state.lock().unwrap().models.get(model).copied())
+    }
+
+    async fn load_with_history(
+        &self,
+        model: &str,
+        points: usize,
+    ) -> Result<Option<(ModelState, History)>, PortError> {
+        let state = self.state.lock().unwrap();
+        let Some(model_state) = state.models.get(model).copied() else {
+            return Ok(None);
+        };
+        let all = state.histories.get(model).map_or(&[][..], Vec::as_slice);
+        let newest = all[all.len().saturating_sub(points)..].to_vec();
+        Ok(Some((model_state, History::new(newest, 0).unwrap())))
     }
 }
 

@@ -2,8 +2,13 @@
 //! the renderer's business.
 
 use domain::{
-    BetaPosterior, CREDIBLE_MASS, Counts, Interval, ModelDefinition, Posterior, PosteriorError,
+    BetaPosterior, CREDIBLE_MASS, Counts, History, Interval, ModelDefinition, Posterior,
+    PosteriorError,
 };
+
+mod history;
+
+pub use history::{HistoryBand, MAX_HISTORY_POINTS, history_bands};
 
 /// Everything the picture of one model state shows.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,9 +20,13 @@ pub struct PlotData {
     pub counts: Counts,
     /// Grid size.
     pub grid_points: usize,
-    /// `(p, prior probability, posterior probability)` per grid point,
-    /// thinned to at most [`MAX_DRAWN_POINTS`] keeping each bucket's peak.
+    /// `(p, prior probability, posterior probability)` per grid point in
+    /// [`PlotData::x_range`], thinned to at most [`MAX_DRAWN_POINTS`]
+    /// keeping each bucket's peak.
     pub points: Vec<(f64, f64, f64)>,
+    /// The proportions shown: `[0, 1]`, or where the posterior's mass is
+    /// when that is much narrower (as the dashboard's charts).
+    pub x_range: (f64, f64),
     /// 89% highest posterior density interval.
     pub hpdi: Interval,
     /// Posterior mean.
@@ -25,6 +34,9 @@ pub struct PlotData {
     /// A close-up of the exact density, when the grid is too coarse to show
     /// the posterior's shape.
     pub zoom: Option<Zoom>,
+    /// The posterior over the model's history in log time, oldest first;
+    /// empty (no history panel) with fewer than two history points.
+    pub history: Vec<HistoryBand>,
 }
 
 /// The exact Beta density around a posterior narrower than the grid resolves.
@@ -44,6 +56,12 @@ pub const MAX_DRAWN_POINTS: usize = 2_000;
 const ZOOM_BELOW_SPACINGS: f64 = 3.0;
 /// Points of the zoomed density curve.
 const ZOOM_POINTS: usize = 400;
+/// The posterior's mass left out of the x range on each side.
+const RANGE_TAIL: f64 = 1e-4;
+/// The least margin kept on each side of the mass, as a share of `[0, 1]`.
+const RANGE_MARGIN: f64 = 0.01;
+/// A window wider than this shows the whole of `[0, 1]`, as the original.
+const ZOOM_RANGE_BELOW: f64 = 0.5;
 
 impl PlotData {
     /// The plot of the model after `counts`.
@@ -54,11 +72,13 @@ impl PlotData {
         let grid = definition.grid;
         let prior = Posterior::new(grid, definition.prior, Counts::ZERO)?;
         let posterior = Posterior::new(grid, definition.prior, counts)?;
+        let x_range = x_range(&posterior)?;
         let all: Vec<(f64, f64, f64)> = grid
             .iter()
             .zip(prior.probabilities())
             .zip(posterior.probabilities())
             .map(|((p, a), b)| (p, *a, *b))
+            .filter(|(p, _, _)| x_range.0 <= *p && *p <= x_range.1)
             .collect();
         let zoom = (posterior.sd() < ZOOM_BELOW_SPACINGS * grid.spacing())
             .then(|| zoom(definition, counts))
@@ -68,10 +88,19 @@ impl PlotData {
             counts,
             grid_points: grid.points(),
             points: thin(all, MAX_DRAWN_POINTS),
+            x_range,
             hpdi: posterior.hpdi(CREDIBLE_MASS)?,
             mean: posterior.mean(),
             zoom,
+            history: Vec::new(),
         })
+    }
+
+    /// With the posterior over `history` (drawn when it has two points or more).
+    #[must_use]
+    pub fn with_history(mut self, definition: ModelDefinition, history: &History) -> Self {
+        self.history = history_bands(definition, history);
+        self
     }
 
     /// The plot of the model `name`.
@@ -122,6 +151,20 @@ fn zoom(definition: ModelDefinition, counts: Counts) -> Option<Zoom> {
     })
 }
 
+/// The proportions to show: the posterior's mass without [`RANGE_TAIL`] on
+/// each side, widened on each side by its own width and at least
+/// [`RANGE_MARGIN`]; all of `[0, 1]` when that is most of it.
+fn x_range(posterior: &Posterior) -> Result<(f64, f64), PosteriorError> {
+    let mass = posterior.percentile_interval(1.0 - 2.0 * RANGE_TAIL)?;
+    let pad = (mass.hi - mass.lo).max(RANGE_MARGIN);
+    let (lo, hi) = ((mass.lo - pad).max(0.0), (mass.hi + pad).min(1.0));
+    Ok(if hi - lo > ZOOM_RANGE_BELOW {
+        (0.0, 1.0)
+    } else {
+        (lo, hi)
+    })
+}
+
 /// At most `max` points, keeping the highest posterior point of each bucket
 /// so a narrow peak is never thinned away.
 fn thin(points: Vec<(f64, f64, f64)>, max: usize) -> Vec<(f64, f64, f64)> {
@@ -159,6 +202,22 @@ mod tests {
         assert_eq!(plot.points.len(), 120);
         assert!(plot.zoom.is_none(), "a wide posterior needs no close-up");
         assert!(plot.hpdi.contains(plot.mean));
+        assert_eq!(
+            plot.x_range,
+            (0.0, 1.0),
+            "a wide posterior shows all of [0, 1]"
+        );
+        assert!(plot.history.is_empty());
+    }
+
+    #[test]
+    fn a_narrow_posterior_on_a_fine_grid_is_shown_where_its_mass_is() {
+        let plot = PlotData::new(definition(10_001), Counts::new(7_000, 10_000).unwrap()).unwrap();
+        let (lo, hi) = plot.x_range;
+        assert!(0.6 < lo && lo < 0.69 && 0.71 < hi && hi < 0.8, "{lo}..{hi}");
+        assert!(plot.points.iter().all(|(p, _, _)| (lo..=hi).contains(p)));
+        assert!(plot.points.len() > 100, "the grid's own resolution");
+        assert!(plot.hpdi.lo > lo && plot.hpdi.hi < hi);
     }
 
     #[test]

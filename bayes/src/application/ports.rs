@@ -2,7 +2,7 @@
 
 use super::Batch;
 use async_trait::async_trait;
-use domain::{ModelState, Observation};
+use domain::{History, ModelState, Observation};
 
 pub use platform::Cause;
 
@@ -73,6 +73,16 @@ pub trait PartitionStore: Send + Sync {
 
     /// A model's stored state, `None` if it does not exist.
     async fn load(&self, model: &str) -> Result<Option<ModelState>, PortError>;
+
+    /// A model's stored state and its newest history points, at most
+    /// `points` of them (a bounded read, for drawing), oldest first and
+    /// ending with the open point, the state's counts; empty when the model
+    /// has no history. `None` if the model does not exist.
+    async fn load_with_history(
+        &self,
+        model: &str,
+        points: usize,
+    ) -> Result<Option<(ModelState, History)>, PortError>;
 }
 
 /// Who owns which partition: instances register as alive and lease

@@ -7,12 +7,16 @@
 
 use super::plot::PlotData;
 use super::{Cause, ModelChange, ModelObserver, PartitionStore, PortError};
-use domain::{Counts, DefaultDefinitions, ModelDefinition, ModelState};
+use domain::{Counts, DefaultDefinitions, History, ModelDefinition};
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+
+/// Most history points read per drawing (the newest); the panel resamples
+/// them to a few hundred.
+pub const HISTORY_READ: usize = 1_000;
 
 /// Least time the last rendering round at shutdown may take.
 const SHUTDOWN_ROUND: Duration = Duration::from_secs(1);
@@ -143,8 +147,8 @@ impl RenderLoop {
     }
 
     async fn draw(&self, model: String) {
-        let state = match self.store.load(&model).await {
-            Ok(state) => state,
+        let loaded = match self.store.load_with_history(&model, HISTORY_READ).await {
+            Ok(loaded) => loaded,
             Err(error) => {
                 // Drawn again with its next change; the counts are safe in Redis.
                 tracing::warn!(%error, %model, "cannot load the model to draw it");
@@ -152,34 +156,30 @@ impl RenderLoop {
                 return;
             }
         };
-        let state = match state {
-            Some(state) => state,
-            None if model == "default" => ModelState {
-                counts: Counts::ZERO,
-                definition: None,
-            },
+        let (definition, counts, history) = match loaded {
+            Some((state, history)) => (state.definition, state.counts, history),
+            None if model == "default" => (None, Counts::ZERO, no_history()),
             None => {
                 self.run_blocking(&model, None).await;
                 return;
             }
         };
-        let definition = state
-            .definition
-            .unwrap_or_else(|| self.defaults.of_name(&model));
-        self.run_blocking(&model, Some((definition, state.counts)))
+        let definition = definition.unwrap_or_else(|| self.defaults.of_name(&model));
+        self.run_blocking(&model, Some((definition, counts, history)))
             .await;
     }
 
     /// Draws (or, with `None`, removes) `model`'s plots on a blocking thread.
-    async fn run_blocking(&self, model: &str, state: Option<(ModelDefinition, Counts)>) {
+    async fn run_blocking(&self, model: &str, state: Option<(ModelDefinition, Counts, History)>) {
         let (sink, name) = (self.sink.clone(), model.to_owned());
         let started = Instant::now();
         // Computing and encoding a plot is CPU work: keep it off the runtime's threads.
         let done = tokio::task::spawn_blocking(move || match state {
-            Some((definition, counts)) => {
+            Some((definition, counts, history)) => {
                 let plot = PlotData::new(definition, counts)
                     .map_err(|e| PortError::Failed(Cause::new(e)))?
-                    .named(&name);
+                    .named(&name)
+                    .with_history(definition, &history);
                 sink.draw(&name, &plot)
             }
             None => sink.remove(&name),
@@ -201,6 +201,11 @@ impl RenderLoop {
             }
         }
     }
+}
+
+/// The history of a model not stored yet.
+fn no_history() -> History {
+    History::new(Vec::new(), 0).expect("no points are in order")
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! Drawing one model state: prior (dashed), posterior (line and points),
 //! the 89% HPDI shaded, the mean marked, and a close-up of the exact density
-//! when the posterior is narrower than the grid can show.
+//! when the posterior is narrower than the grid can show; to the right, the
+//! posterior over the model's history when it has one.
 
+use super::history_chart::draw_history;
 use crate::application::plot::{PlotData, Zoom};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
@@ -9,9 +11,13 @@ use std::sync::OnceLock;
 
 /// DejaVu Sans (Bitstream Vera license, see `assets/DejaVuSans.LICENSE`).
 static FONT: &[u8] = include_bytes!("../../../assets/DejaVuSans.ttf");
-const FAMILY: &str = "sans-serif";
+pub(super) const FAMILY: &str = "sans-serif";
+/// The posterior's colour.
+pub(super) const BLUE: RGBColor = RGBColor(31, 119, 180);
 
 const WIDTH: u32 = 900;
+/// Width of the history panel, right of the posterior.
+pub const HISTORY_WIDTH: u32 = 700;
 const MAIN_HEIGHT: u32 = 600;
 const ZOOM_HEIGHT: u32 = 360;
 /// Grids up to this size get a marker per point, as the original drew them.
@@ -31,7 +37,7 @@ pub enum ChartError {
     Font,
 }
 
-fn draw_error<E: std::fmt::Debug>(error: E) -> ChartError {
+pub(super) fn draw_error<E: std::fmt::Debug>(error: E) -> ChartError {
     ChartError::Draw(format!("{error:?}"))
 }
 
@@ -53,11 +59,17 @@ pub fn register_font() -> Result<(), ChartError> {
 pub fn render_png(plot: &PlotData) -> Result<Vec<u8>, ChartError> {
     register_font()?;
     let height = MAIN_HEIGHT + if plot.zoom.is_some() { ZOOM_HEIGHT } else { 0 };
-    let mut pixels = vec![0u8; (WIDTH * height * 3) as usize];
+    let with_history = plot.history.len() > 1;
+    let width = WIDTH + if with_history { HISTORY_WIDTH } else { 0 };
+    let mut pixels = vec![0u8; (width * height * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, height)).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(draw_error)?;
-        let (main, close_up) = root.split_vertically(MAIN_HEIGHT);
+        let (posterior, history) = root.split_horizontally(WIDTH);
+        if with_history {
+            draw_history(&history, &plot.history)?;
+        }
+        let (main, close_up) = posterior.split_vertically(MAIN_HEIGHT);
         draw_grid_posterior(&main, plot)?;
         if let Some(zoom) = &plot.zoom {
             draw_close_up(&close_up, zoom)?;
@@ -65,7 +77,7 @@ pub fn render_png(plot: &PlotData) -> Result<Vec<u8>, ChartError> {
         root.present().map_err(draw_error)?;
     }
     let mut png_bytes = Vec::with_capacity(64 * 1024);
-    let mut encoder = png::Encoder::new(&mut png_bytes, WIDTH, height);
+    let mut encoder = png::Encoder::new(&mut png_bytes, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Fast);
@@ -73,7 +85,7 @@ pub fn render_png(plot: &PlotData) -> Result<Vec<u8>, ChartError> {
     Ok(png_bytes)
 }
 
-type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
+pub(super) type Area<'a> = DrawingArea<BitMapBackend<'a>, plotters::coord::Shift>;
 
 fn draw_grid_posterior(area: &Area<'_>, plot: &PlotData) -> Result<(), ChartError> {
     let top = plot
@@ -87,17 +99,19 @@ fn draw_grid_posterior(area: &Area<'_>, plot: &PlotData) -> Result<(), ChartErro
         .margin(15)
         .x_label_area_size(45)
         .y_label_area_size(80)
-        .build_cartesian_2d(0f64..1f64, 0f64..y_max)
+        .build_cartesian_2d(plot.x_range.0..plot.x_range.1, 0f64..y_max)
         .map_err(draw_error)?;
     chart
         .configure_mesh()
         .x_desc("proportion of w")
         .y_desc("probability")
+        .x_labels(8)
+        .x_label_formatter(&|p| label_proportion(*p, plot.x_range))
         .label_style((FAMILY, 15))
         .draw()
         .map_err(draw_error)?;
 
-    let blue = RGBColor(31, 119, 180);
+    let blue = BLUE;
     let shaded = plot
         .points
         .iter()
@@ -151,6 +165,19 @@ fn draw_grid_posterior(area: &Area<'_>, plot: &PlotData) -> Result<(), ChartErro
         .map_err(draw_error)
 }
 
+/// A proportion with as many decimals as the shown range needs.
+fn label_proportion(p: f64, (lo, hi): (f64, f64)) -> String {
+    let width = hi - lo;
+    let decimals = if width >= 0.5 {
+        1
+    } else if width >= 0.05 {
+        2
+    } else {
+        3
+    };
+    format!("{p:.decimals$}")
+}
+
 fn draw_close_up(area: &Area<'_>, zoom: &Zoom) -> Result<(), ChartError> {
     let (Some(first), Some(last)) = (zoom.density.first(), zoom.density.last()) else {
         return Ok(());
@@ -177,7 +204,7 @@ fn draw_close_up(area: &Area<'_>, zoom: &Zoom) -> Result<(), ChartError> {
         .label_style((FAMILY, 14))
         .draw()
         .map_err(draw_error)?;
-    let blue = RGBColor(31, 119, 180);
+    let blue = BLUE;
     let shaded = zoom
         .density
         .iter()

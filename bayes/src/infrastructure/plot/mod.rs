@@ -3,6 +3,8 @@
 
 mod chart;
 mod files;
+mod history_chart;
+mod time_axis;
 
-pub use chart::{register_font, render_png};
+pub use chart::{HISTORY_WIDTH, register_font, render_png};
 pub use files::PngDirectory;

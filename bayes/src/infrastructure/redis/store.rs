@@ -24,6 +24,7 @@ use tokio::sync::Mutex;
 /// models there are.
 pub const MAX_CACHED_MODELS: usize = 1_000_000;
 
+mod history;
 mod scripts;
 
 /// Most v1 pending entries taken over per script call.
@@ -247,6 +248,20 @@ impl PartitionStore for RedisPartitionStore {
             .await
             .map_err(port_error)?;
         Ok(stored(values)?.map(|s| s.state))
+    }
+
+    async fn load_with_history(
+        &self,
+        model: &str,
+        points: usize,
+    ) -> Result<Option<(ModelState, domain::History)>, PortError> {
+        let name = ModelName::parse(model).map_err(|e| PortError::Failed(Cause::new(e)))?;
+        let keys = history::HistoryKeys {
+            model: self.keys.model(&name),
+            history: self.keys.history(&name),
+        };
+        let interval = self.history.map(|h| h.interval);
+        history::load_with_history(&self.connection, &keys, interval, points).await
     }
 }
 
