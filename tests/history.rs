@@ -169,28 +169,56 @@ async fn history_is_the_log_s_point_for_point_through_kill_takeover_and_rebuild(
     app.wait_until_every_partition_applied().await;
     assert_eq!(applied(&app).await, total);
     assert_histories(&app, &entries, "after kill -9 and a takeover").await;
+    assert_eq!(status_points(&app), closed_points(&entries), "bayes status");
 
     // A rebuild from the log gives the same history.
-    let env = [
+    bayes_command(&app, "rebuild");
+    app.wait_until_every_partition_applied().await;
+    assert_histories(&app, &entries, "after a rebuild").await;
+    assert_eq!(status_points(&app), closed_points(&entries), "bayes status");
+}
+
+fn operator_env(app: &TestApp) -> Vec<(&'static str, String)> {
+    vec![
         ("REDIS_URL", app.redis.url()),
         ("KEY_PREFIX", app.prefix.clone()),
         ("PARTITIONS", "2".to_owned()),
         ("METRICS_ADDR", format!("127.0.0.1:{}", free_port())),
-    ];
+    ]
+}
+
+fn bayes_command(app: &TestApp, command: &str) -> String {
     let output = std::process::Command::new(crate::harness::binary_path("bayes"))
-        .arg("rebuild")
+        .arg(command)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .envs(operator_env(app).iter().map(|(k, v)| (*k, v.as_str())))
         .output()
-        .expect("run bayes rebuild");
+        .expect("run bayes");
     assert!(
         output.status.success(),
-        "{}",
+        "bayes {command}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    app.wait_until_every_partition_applied().await;
-    assert_histories(&app, &entries, "after a rebuild").await;
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The closed points `bayes status` counts.
+fn status_points(app: &TestApp) -> u64 {
+    let status = bayes_command(app, "status");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("history: "))
+        .unwrap_or_else(|| panic!("a history line in {status}"));
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Every model's points but its open one.
+fn closed_points(entries: &[Entry]) -> u64 {
+    MODELS
+        .iter()
+        .map(|m| reference(entries, m).len() as u64 - 1)
+        .sum()
 }
 
 fn close(a: f64, b: f64) -> bool {

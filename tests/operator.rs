@@ -55,12 +55,13 @@ async fn status_shows_each_partition_s_owner_cursor_and_lag() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(
         lines.len(),
-        6,
-        "a header, three partitions, models, memory:\n{stdout}"
+        7,
+        "a header, three partitions, models, history, memory:\n{stdout}"
     );
     assert_eq!(lines[4], "models: 1 in all", "{stdout}");
+    assert!(lines[5].starts_with("history: "), "{stdout}");
     assert!(
-        lines[5].starts_with("redis: ") && lines[5].ends_with("maxmemory-policy noeviction: ok"),
+        lines[6].starts_with("redis: ") && lines[6].ends_with("maxmemory-policy noeviction: ok"),
         "{stdout}"
     );
     let lines = &lines[..4];

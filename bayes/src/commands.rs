@@ -11,6 +11,10 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::fmt::Write as _;
 
+/// Redis memory one closed history point takes, measured (BENCHMARKS.md,
+/// "History"): 24 bytes with small counts, 34 with ten-digit ones.
+const HISTORY_BYTES_PER_POINT: u64 = 32;
+
 /// Prints where each partition stands.
 ///
 /// # Errors
@@ -24,6 +28,12 @@ pub async fn status(configuration: &Configuration) -> anyhow::Result<()> {
     print!("{}", table(&reports, now_ms()));
     let models: u64 = reports.iter().map(|r| r.models).sum();
     println!("models: {models} in all");
+    let points: u64 = reports.iter().map(|r| r.history_points).sum();
+    println!(
+        "history: {points} closed points in all (about {} MB at {HISTORY_BYTES_PER_POINT} bytes a point), \
+         plus one open point a model",
+        points * HISTORY_BYTES_PER_POINT / (1 << 20)
+    );
     let mut connection = redis.connection()?;
     let memory = platform::memory::read(&mut connection)
         .await

@@ -27,6 +27,8 @@ pub struct PartitionReport {
     pub oldest_unapplied_ms: Option<u64>,
     /// Models in the partition.
     pub models: u64,
+    /// Closed history points its models' streams hold.
+    pub history_points: u64,
     /// On a Redis Cluster, the master serving the partition's slot.
     pub node: Option<String>,
 }

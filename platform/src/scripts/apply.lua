@@ -40,19 +40,26 @@ local retention = tonumber(ARGV[11])
 -- Appends k points from ARGV[at] to the history stream `key`, then drops
 -- points older than the retention before the newest, keeping the last of
 -- them, so the counts at any time since stay known. O(1) calls a point.
+-- Points the batch adds to (or drops from) the partition's histories, kept
+-- in the cursor hash's 'points' for `bayes status`.
+local points_delta = 0
+
 local function history(hash, key, at, k)
   for p = 0, k - 1 do
     local base = at + 3 * p
     -- pcall: a point at or before the stream's newest cannot be (points
     -- only move forward); were one sent, the counts still land.
-    redis.pcall('XADD', key, ARGV[base] .. '-0', 'w', ARGV[base + 1], 'n', ARGV[base + 2])
+    local added = redis.pcall('XADD', key, ARGV[base] .. '-0', 'w', ARGV[base + 1], 'n', ARGV[base + 2])
+    if type(added) ~= 'table' then
+      points_delta = points_delta + 1
+    end
   end
   if k > 0 and retention > 0 then
     local cutoff = tonumber(ARGV[at + 3 * (k - 1)]) - retention
     local oldest = redis.call('XRANGE', key, '-', '+', 'COUNT', 2)
     if #oldest == 2 and tonumber(string.match(oldest[2][1], '^%d+')) <= cutoff then
       local keep = redis.call('XREVRANGE', key, cutoff, '-', 'COUNT', 1)
-      redis.call('XTRIM', key, 'MINID', keep[1][1])
+      points_delta = points_delta - redis.call('XTRIM', key, 'MINID', keep[1][1])
       redis.call('HSET', hash, 'from', string.match(keep[1][1], '^%d+'))
     end
   end
@@ -62,6 +69,7 @@ local i = 12
 for k = 5, 4 + writes do
   local kind = ARGV[i]
   if kind == 'x' then
+    points_delta = points_delta - redis.call('XLEN', KEYS[k + writes])
     redis.call('DEL', KEYS[k], KEYS[k + writes])
     i = i + 1
   else
@@ -74,6 +82,7 @@ for k = 5, 4 + writes do
       i = i + 5
     end
     if ARGV[i + 1] == '1' then
+      points_delta = points_delta - redis.call('XLEN', KEYS[k + writes])
       redis.call('DEL', KEYS[k + writes])
       redis.call('HDEL', KEYS[k], 't', 'from')
     elseif ARGV[i + 1] == '2' then
@@ -112,6 +121,9 @@ end
 i = i + 3 * dead
 
 redis.call('HSET', KEYS[1], 'id', ARGV[2], 'by', ARGV[4])
+if points_delta ~= 0 then
+  redis.call('HINCRBY', KEYS[1], 'points', points_delta)
+end
 local read = redis.call('HINCRBY', KEYS[1], 'read', ARGV[3])
 local moved = redis.pcall('XGROUP', 'SETID', KEYS[2], ARGV[5], ARGV[2], 'ENTRIESREAD', read)
 if type(moved) == 'table' and moved.err then

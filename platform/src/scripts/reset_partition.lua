@@ -21,6 +21,6 @@ for i = 4, #KEYS do
   redis.call('DEL', KEYS[i])
 end
 redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[1], 'id', '0-0', 'read', 0, 'lost', 0, 'by', ARGV[2])
+redis.call('HSET', KEYS[1], 'id', '0-0', 'read', 0, 'lost', 0, 'points', 0, 'by', ARGV[2])
 redis.pcall('XGROUP', 'SETID', KEYS[2], ARGV[1], '0', 'ENTRIESREAD', 0)
 return 'ok'

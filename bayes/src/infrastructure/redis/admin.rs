@@ -87,6 +87,7 @@ impl PartitionAdmin for RedisPartitionAdmin {
             entries_added,
             oldest_unapplied_ms: first_id(&next).and_then(|id| id_millis(&id)),
             models,
+            history_points: number("points"),
             node,
         })
     }
