@@ -379,4 +379,59 @@ async fn bad_ranges_steps_and_lenses_are_400_and_count_nothing() {
     assert_eq!(status, 200, "a window within the history: {body}");
     assert_eq!(app.model_counts("alpha").await, before, "nothing counted");
     let _: &Value = &body;
+
+    // A redefined prior recomputes every point's summary from its counts.
+    let (_, old) = app.call("GET", "/models/beta/history", None).await;
+    let (status, _) = app
+        .call(
+            "PUT",
+            "/models/beta",
+            Some(serde_json::json!({"prior": "beta:50,50"})),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let new = eventually("beta redefined", SETTLE, || async {
+        let (_, new) = app.call("GET", "/models/beta/history", None).await;
+        (new["points"][0]["mean"] != old["points"][0]["mean"]).then_some(new)
+    })
+    .await;
+    assert_eq!(
+        new["points"][0]["n"], old["points"][0]["n"],
+        "the same counts"
+    );
+    let (a, b) = (50 + new["points"][0]["w"].as_u64().unwrap(), 50.0);
+    let n = new["points"][0]["n"].as_u64().unwrap() as f64;
+    let mean = new["points"][0]["mean"].as_f64().unwrap();
+    assert!((mean - a as f64 / (b * 2.0 + n)).abs() < 1e-12, "{mean}");
+
+    // A deleted model's history goes with it; created again, it starts afresh.
+    let name = domain::ModelName::parse("gamma").unwrap();
+    assert_eq!(app.call("DELETE", "/models/gamma", None).await.0, 202);
+    eventually("gamma deleted", SETTLE, || async {
+        (app.call("GET", "/models/gamma/history", None).await.0 == 404).then_some(())
+    })
+    .await;
+    let mut connection = app.redis.connection().await;
+    let exists: bool = redis::cmd("EXISTS")
+        .arg(app.keys().history(&name))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!(!exists, "its history stream is gone");
+    let (status, _) = app
+        .call(
+            "POST",
+            "/models/gamma/observations",
+            Some(serde_json::json!({"w": 1, "l": 1})),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let points = eventually("gamma created again", SETTLE, || async {
+        let (status, body) = app.call("GET", "/models/gamma/history", None).await;
+        (status == 200).then_some(body)
+    })
+    .await;
+    assert_eq!(points["points"].as_array().unwrap().len(), 1, "{points}");
+    assert_eq!(points["known_from"], 0);
+    assert_eq!(points["points"][0]["n"], 2);
 }

@@ -17,6 +17,7 @@ mod configuration;
 mod dashboard;
 mod defaults;
 mod delivery;
+mod drifting_bandit;
 mod drills;
 mod graphs;
 mod history;
