@@ -247,7 +247,13 @@ impl Timelines {
             .map(|p| p.t)
             .min()
             .unwrap_or(from);
-        let span = to.min(as_of).saturating_sub(from.max(first));
+        let last = models
+            .iter()
+            .filter_map(|(_, _, h)| h.points().last())
+            .map(|p| p.t)
+            .max()
+            .unwrap_or(as_of);
+        let span = to.min(last).saturating_sub(from.max(first));
         let interval = self.settings.interval;
         let step =
             step.unwrap_or_else(|| (span / COMPARE_POINTS).div_ceil(interval).max(1) * interval);

@@ -9,6 +9,7 @@ use platform::RedisKeys;
 use platform::StoredModel;
 use platform::log_time::id_millis;
 use platform::stored_model::{FIELDS, decode_hash};
+use redis::Value;
 
 /// Reads `<model hash>` with one `HMGET`.
 #[derive(Clone)]
@@ -142,8 +143,9 @@ impl ModelStore for RedisModelStore {
     }
 }
 
-/// The stream entries of a history: `[id, [w, <w>, n, <n>]]`.
-type RawPoints = Vec<(String, Vec<String>)>;
+/// The stream entries of a history, `[[id, [w, <w>, n, <n>]], …]`, as
+/// read (decoded by [`points`] without a string per value).
+type RawPoints = Value;
 
 /// The history of a model hash read with its stream: the point at or
 /// before `range.from`, those after it up to `range.to` (at most
@@ -156,16 +158,20 @@ async fn read_history(
 ) -> Result<Option<(StoredModel, Vec<HistoryPoint>, bool)>, PortError> {
     let to = range.to.to_string();
     let mut pipeline = redis::pipe();
-    pipeline
-        .cmd("HMGET")
-        .arg(&hash)
-        .arg(&FIELDS)
-        .cmd("XREVRANGE")
-        .arg(&stream)
-        .arg(range.from.min(range.to))
-        .arg("-")
-        .arg("COUNT")
-        .arg(1);
+    pipeline.cmd("HMGET").arg(&hash).arg(&FIELDS);
+    // The point at or before `from` (none can be at 0: a scan of the whole
+    // stream backwards for nothing).
+    if range.from > 0 {
+        pipeline
+            .cmd("XREVRANGE")
+            .arg(&stream)
+            .arg(range.from.min(range.to))
+            .arg("-")
+            .arg("COUNT")
+            .arg(1);
+    } else {
+        pipeline.cmd("XRANGE").arg(&stream).arg("-").arg("-");
+    }
     if range.limit > 0 && range.to > range.from {
         pipeline
             .cmd("XRANGE")
@@ -192,9 +198,9 @@ async fn read_history(
     let Some(model) = decode_hash(values).map_err(|e| PortError::Failed(Cause::new(e)))? else {
         return Ok(None);
     };
-    let mut points = Vec::new();
-    for raw in before.iter().chain(after.iter().flatten()) {
-        points.push(point(raw)?);
+    let mut points = decode_points(&before)?;
+    if let Some(after) = &after {
+        points.extend(decode_points(after)?);
     }
     let mut more = false;
     if points.len() > range.limit.saturating_add(1) {
@@ -218,20 +224,48 @@ async fn read_history(
     Ok(Some((model, points, more)))
 }
 
-fn point((id, fields): &(String, Vec<String>)) -> Result<HistoryPoint, PortError> {
-    let bad = || PortError::Failed(format!("history entry {id} holds {fields:?}").into());
-    let t = id_millis(id).ok_or_else(bad)?;
-    let field = |name: &str| {
-        fields
-            .chunks(2)
-            .find(|pair| pair[0] == name)
-            .and_then(|pair| pair.get(1)?.parse::<u64>().ok())
+/// The points of an `XRANGE` reply.
+fn decode_points(reply: &Value) -> Result<Vec<HistoryPoint>, PortError> {
+    let bad = |what: &dyn std::fmt::Debug| {
+        PortError::Failed(format!("a history entry that is not a point: {what:?}").into())
     };
-    let (Some(w), Some(n)) = (field("w"), field("n")) else {
-        return Err(bad());
+    let Value::Array(entries) = reply else {
+        return Err(bad(reply));
     };
-    let counts = Counts::new(w, n).map_err(|_| bad())?;
-    Ok(HistoryPoint { t, counts })
+    let number = |value: &Value| match value {
+        Value::BulkString(bytes) => std::str::from_utf8(bytes).ok()?.parse::<u64>().ok(),
+        _ => None,
+    };
+    fn text(value: &Value) -> Option<&[u8]> {
+        match value {
+            Value::BulkString(bytes) => Some(bytes.as_slice()),
+            _ => None,
+        }
+    }
+    let mut points = Vec::with_capacity(entries.len());
+    for entry in entries {
+        let Value::Array(parts) = entry else {
+            return Err(bad(entry));
+        };
+        let (Some(id), Some(Value::Array(fields))) = (parts.first(), parts.get(1)) else {
+            return Err(bad(entry));
+        };
+        let t = text(id)
+            .and_then(|id| std::str::from_utf8(id).ok())
+            .and_then(id_millis);
+        let field = |name: &[u8]| {
+            fields
+                .chunks(2)
+                .find(|pair| text(&pair[0]) == Some(name))
+                .and_then(|pair| number(pair.get(1)?))
+        };
+        let (Some(t), Some(w), Some(n)) = (t, field(b"w"), field(b"n")) else {
+            return Err(bad(entry));
+        };
+        let counts = Counts::new(w, n).map_err(|_| bad(entry))?;
+        points.push(HistoryPoint { t, counts });
+    }
+    Ok(points)
 }
 
 /// A model hash's values; `None` when the hash does not exist.
