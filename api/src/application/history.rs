@@ -179,10 +179,7 @@ impl Timelines {
             .then(|| points.last().map(|p| p.t + 1))
             .flatten();
         let summaries = tokio::task::spawn_blocking(move || {
-            points
-                .iter()
-                .map(|p| summarise(definition, *p))
-                .collect::<Result<Vec<_>, _>>()
+            in_parallel(&points, 1_024, |p| summarise(definition, *p))
         })
         .await
         .map_err(|e| PortError::Failed(Cause::context("history task failed", e)))??;
@@ -274,10 +271,7 @@ impl Timelines {
         }
         let names: Vec<String> = models.iter().map(|(name, _, _)| name.clone()).collect();
         let points = tokio::task::spawn_blocking(move || {
-            times
-                .iter()
-                .map(|t| compared_at(&models, *t))
-                .collect::<Result<Vec<_>, _>>()
+            in_parallel(&times, 4, |t| compared_at(&models, *t))
         })
         .await
         .map_err(|e| PortError::Failed(Cause::context("compare history task failed", e)))??;
@@ -288,6 +282,35 @@ impl Timelines {
             points,
         })
     }
+}
+
+/// `f` of every item, in order, on every core (each point's posterior is
+/// independent of the others').
+/// Items come in chunks of at least `least` (a thread's start is worth it).
+fn in_parallel<T: Sync, U: Send, E: Send>(
+    items: &[T],
+    least: usize,
+    f: impl Fn(&T) -> Result<U, E> + Sync,
+) -> Result<Vec<U>, E> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let chunk = items.len().div_ceil(threads).max(least);
+    if items.len() <= chunk {
+        return items.iter().map(&f).collect();
+    }
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Result<Vec<U>, E>>()))
+            .collect();
+        let mut out = Vec::with_capacity(items.len());
+        for part in parts {
+            match part.join() {
+                Ok(done) => out.extend(done?),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        Ok(out)
+    })
 }
 
 /// The rate and band at a point: the exact Beta posterior's where the prior
@@ -348,4 +371,48 @@ fn compared_at(
         })
         .collect();
     Ok(ComparedAt { t, models })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn work_in_parallel_keeps_its_order_and_its_first_error() {
+        let items: Vec<u64> = (0..10_000).collect();
+        let doubled = in_parallel(&items, 16, |x| Ok::<_, String>(x * 2)).unwrap();
+        assert_eq!(doubled, items.iter().map(|x| x * 2).collect::<Vec<_>>());
+        let failed = in_parallel(&items, 16, |x| {
+            if *x == 7_777 {
+                Err(format!("no {x}"))
+            } else {
+                Ok(*x)
+            }
+        });
+        assert_eq!(failed, Err("no 7777".to_owned()));
+        assert_eq!(
+            in_parallel(&[] as &[u64], 16, |x| Ok::<_, ()>(*x)),
+            Ok(vec![])
+        );
+    }
+
+    #[test]
+    fn a_step_must_be_a_multiple_of_the_interval_and_from_not_after_to() {
+        let settings = HistorySettings::DEFAULT;
+        let query = |from, to, step: Option<&str>| TimeQuery {
+            from,
+            to,
+            step: step.map(|s| Span::parse(s).unwrap()),
+        };
+        assert_eq!(
+            query(None, None, None).check(settings),
+            Ok((0, u64::MAX, None))
+        );
+        assert_eq!(
+            query(Some(5), Some(9), Some("2m")).check(settings),
+            Ok((5, 9, Some(120_000)))
+        );
+        assert!(query(None, None, Some("90s")).check(settings).is_err());
+        assert!(query(Some(10), Some(9), None).check(settings).is_err());
+    }
 }
