@@ -131,7 +131,7 @@ impl Catalog {
     ///
     /// # Errors
     /// [`QueryError::Unknown`] for a model that does not exist,
-    /// [`QueryError::BeforeHistory`] for a window past its history.
+    /// [`QueryError::BadRange`] for a window past its history.
     pub async fn summary(&self, model: &ModelName, lens: Lens) -> Result<NamedSummary, QueryError> {
         let lensed = lens::read(self.store.as_ref(), model, lens)
             .await?

@@ -52,9 +52,9 @@ pub enum DecideError {
     /// Too few models, a bad threshold or floor.
     #[error(transparent)]
     Decision(#[from] DecisionError),
-    /// A window past a model's history.
+    /// A window past a model's history, a bad range or step, too many points in time.
     #[error("{0}")]
-    BeforeHistory(String),
+    BadRange(String),
     /// The store could not be read.
     #[error(transparent)]
     Store(#[from] PortError),
@@ -64,7 +64,7 @@ impl From<LensError> for DecideError {
     fn from(error: LensError) -> Self {
         match error {
             LensError::Store(port) => Self::Store(port),
-            before @ LensError::BeforeHistory { .. } => Self::BeforeHistory(before.to_string()),
+            before @ LensError::BeforeHistory { .. } => Self::BadRange(before.to_string()),
         }
     }
 }

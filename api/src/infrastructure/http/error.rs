@@ -143,7 +143,7 @@ impl From<DecideError> for ApiError {
     fn from(error: DecideError) -> Self {
         match error {
             DecideError::Unknown(_) => Self::NotFound(error.to_string()),
-            DecideError::BeforeHistory(_) => Self::BadRequest(error.to_string()),
+            DecideError::BadRange(_) => Self::BadRequest(error.to_string()),
             DecideError::Decision(DecisionError::Posterior { .. }) => {
                 Self::Internal(Cause::new(error))
             }
