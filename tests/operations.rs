@@ -62,8 +62,10 @@ async fn openapi_lists_every_route() {
         "/models/{name}",
         "/models/{name}/observations",
         "/models/{name}/posterior",
+        "/models/{name}/history",
         "/graphs/{name}/posterior.png",
         "/compare",
+        "/compare/history",
         "/choose",
         "/session",
     ]

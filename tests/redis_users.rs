@@ -15,7 +15,7 @@ fn acl_file(dir: &std::path::Path) -> std::path::PathBuf {
         // The test's own reads and writes.
         "user default on nopass ~* &* +@all",
         "user api on >api-secret-0123456789 resetkeys ~test*:* resetchannels &test*:applied -@all +ping +info +get +set +setnx +exists +pexpire +time +xadd +xrange +xrevrange +hmget +zrange +zcard +eval +evalsha +wait +subscribe +unsubscribe",
-        "user bayes on >bayes-secret-0123456789 resetkeys ~test*:* resetchannels &acltest-update_model* &test*:applied -@all +ping +info +get +set +setnx +del +exists +pexpire +time +hget +hgetall +hmget +hset +hsetnx +hdel +hincrby +zadd +zrange +zcard +zrem +zremrangebyscore +xadd +xread +xrange +xrevrange +xtrim +xinfo +xgroup +xpending +xack +eval +evalsha +script|load +multi +exec +wait +psubscribe +punsubscribe +publish",
+        "user bayes on >bayes-secret-0123456789 resetkeys ~test*:* resetchannels &acltest-update_model* &test*:applied -@all +ping +info +get +set +setnx +del +exists +pexpire +time +hget +hgetall +hmget +hset +hsetnx +hdel +hincrby +zadd +zrange +zcard +zrem +zremrangebyscore +xadd +xread +xrange +xrevrange +xtrim +xlen +xinfo +xgroup +xpending +xack +eval +evalsha +script|load +multi +exec +wait +psubscribe +punsubscribe +publish",
         "user producer on >producer-secret-0123456789 resetkeys resetchannels &acltest-update_model* -@all +publish",
     ];
     let path = dir.join("users.acl");

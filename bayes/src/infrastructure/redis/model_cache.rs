@@ -18,6 +18,9 @@ use domain::{Counts, DefaultDefinitions, ModelDefinition, ModelState};
 use foldhash::HashMap;
 use platform::StoredModel;
 use platform::scripts::apply::{HistoryPoint, HistoryStart, ModelWrite};
+use touched::Touched;
+
+mod touched;
 
 /// The largest trial count a model may reach: 2^53 − 1, what every client
 /// (and Lua) reads exactly as a number.
@@ -239,95 +242,6 @@ impl ModelCache {
             self.models.insert(model.into_boxed_str(), known);
         }
         self.cursor = Some(last.to_owned());
-    }
-}
-
-/// A model as a batch's ops change it.
-struct Touched<'a> {
-    model: &'a str,
-    before: Option<ModelState>,
-    changed_before: u64,
-    state: Option<ModelState>,
-    /// Its definition changed (written whole).
-    redefined: bool,
-    /// The end of the interval its counts last changed in.
-    changed: u64,
-    start: HistoryStart,
-    points: Vec<HistoryPoint>,
-    interval: u64,
-}
-
-impl<'a> Touched<'a> {
-    fn new(model: &'a str, before: Option<ModelState>, changed: u64, interval: u64) -> Self {
-        Self {
-            interval,
-            model,
-            before,
-            changed_before: changed,
-            state: before,
-            redefined: false,
-            changed,
-            start: HistoryStart::Continue,
-            points: Vec::new(),
-        }
-    }
-
-    fn apply(&mut self, op: &Op, defaults: &DefaultDefinitions) -> Result<(), Overflow> {
-        match op {
-            Op::Add {
-                wins, trials, at, ..
-            } => {
-                let now = self.state.unwrap_or_else(|| {
-                    self.redefined = true;
-                    created(defaults.of_name(self.model))
-                });
-                if *at > 0 {
-                    self.close_interval(now.counts, *at);
-                }
-                let counts = add(now.counts, *wins, *trials).ok_or_else(|| Overflow {
-                    model: self.model.to_owned(),
-                })?;
-                self.state = Some(ModelState { counts, ..now });
-            }
-            Op::Define { definition, .. } => {
-                let counts = self.state.map_or(Counts::ZERO, |s| s.counts);
-                self.state = Some(ModelState {
-                    counts,
-                    definition: Some(*definition),
-                });
-                self.redefined = true;
-            }
-            Op::Delete { .. } => {
-                self.state = None;
-                // Whatever comes after starts afresh, definition and history included.
-                self.redefined = true;
-                self.changed = 0;
-                self.points.clear();
-                self.start = HistoryStart::Fresh;
-            }
-        }
-        Ok(())
-    }
-
-    /// Counts change in the interval ending at `at`, from `counts`: the
-    /// interval of the last change, if earlier, is closed at `counts`.
-    fn close_interval(&mut self, counts: Counts, at: u64) {
-        if self.changed == 0 && counts.n() > 0 && self.start == HistoryStart::Continue {
-            // Counted before it had history: a base at this interval's
-            // start holds those counts, and the history is known from it.
-            let interval_start = at.saturating_sub(self.interval);
-            self.points.push(HistoryPoint {
-                t: interval_start,
-                counts,
-            });
-            self.start = HistoryStart::Base;
-        } else if self.changed > 0 && self.changed < at {
-            self.points.push(HistoryPoint {
-                t: self.changed,
-                counts,
-            });
-        }
-        self.changed = self.changed.max(at);
     }
 }
 
