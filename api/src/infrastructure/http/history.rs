@@ -20,7 +20,7 @@ pub(super) struct RangeParams {
     #[param(example = "2026-12-01T00:00:00Z")]
     from: Option<String>,
     /// Up to this time (inclusive): Unix ms or RFC 3339; now if absent.
-    #[param(example = "1764633600000")]
+    #[param(example = "1796169600000")]
     to: Option<String>,
     /// One point per step, at most: a multiple of the history's interval
     /// (HISTORY_INTERVAL, 60s by default), e.g. `1h`; the interval if absent
