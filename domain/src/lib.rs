@@ -33,8 +33,9 @@ pub use beta::BetaPosterior;
 pub use counts::{Counts, CountsError};
 pub use decision::{
     BaselineComparison, Comparison, DEFAULT_THRESHOLD, Decision, DecisionError, LiftDistribution,
-    MAX_MODELS, ModelComparison, Ranking, Resolution, TIE_LIMIT, Thompson, closed_form_prob_beats,
-    compare, expected_loss, p_best, prob_beats, rank, thompson_choice,
+    MAX_MODELS, ModelComparison, Ranking, Resolution, SRM_P_VALUE, SampleRatio, SampleRatioError,
+    TIE_LIMIT, Thompson, closed_form_prob_beats, compare, expected_loss, p_best, prob_beats, rank,
+    sample_ratio, thompson_choice,
 };
 pub use defaults::DefaultDefinitions;
 pub use event::ModelEvent;

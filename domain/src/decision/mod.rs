@@ -19,6 +19,7 @@ mod compare;
 mod lift;
 mod quadrature;
 mod resolution;
+mod srm;
 mod support;
 mod thompson;
 
@@ -27,6 +28,7 @@ pub use closed_form::closed_form_prob_beats;
 pub use compare::{BaselineComparison, Comparison, ModelComparison, compare};
 pub use lift::LiftDistribution;
 pub use resolution::{Decision, Resolution, TIE_LIMIT};
+pub use srm::{SRM_P_VALUE, SampleRatio, SampleRatioError, sample_ratio};
 pub use thompson::{Thompson, thompson_choice};
 
 use crate::PosteriorError;
