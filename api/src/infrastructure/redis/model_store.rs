@@ -3,11 +3,11 @@
 use super::port_error;
 use crate::application::{Cause, HistoryRange, ModelStore, PortError, StoredHistory};
 use async_trait::async_trait;
-use domain::{Counts, History, HistoryPoint, ModelName, ModelState};
+use domain::{History, HistoryPoint, ModelName, ModelState};
 use platform::RedisConnection;
 use platform::RedisKeys;
 use platform::StoredModel;
-use platform::log_time::id_millis;
+use platform::stored_history::decode_points;
 use platform::stored_model::{FIELDS, decode_hash};
 use redis::Value;
 
@@ -143,25 +143,22 @@ impl ModelStore for RedisModelStore {
     }
 }
 
-/// The stream entries of a history, `[[id, [w, <w>, n, <n>]], …]`, as
-/// read (decoded by [`points`] without a string per value).
-type RawPoints = Value;
-
 /// The history of a model hash read with its stream: the point at or
 /// before `range.from`, those after it up to `range.to` (at most
-/// `range.limit`), and the hash's open point where it falls.
+/// `range.limit`, and whether more were left out), and the hash's open
+/// point where it falls.
 async fn read_history(
     connection: &RedisConnection,
     hash: String,
     stream: String,
     range: HistoryRange,
 ) -> Result<Option<(StoredModel, Vec<HistoryPoint>, bool)>, PortError> {
-    let to = range.to.to_string();
     let mut pipeline = redis::pipe();
     pipeline.cmd("HMGET").arg(&hash).arg(&FIELDS);
-    // The point at or before `from` (none can be at 0: a scan of the whole
-    // stream backwards for nothing).
-    if range.from > 0 {
+    // The point at or before `from` (none can be at 0: that would be a
+    // scan of the whole stream backwards for nothing).
+    let before = range.from > 0;
+    if before {
         pipeline
             .cmd("XREVRANGE")
             .arg(&stream)
@@ -169,103 +166,61 @@ async fn read_history(
             .arg("-")
             .arg("COUNT")
             .arg(1);
-    } else {
-        pipeline.cmd("XRANGE").arg(&stream).arg("-").arg("-");
     }
-    if range.limit > 0 && range.to > range.from {
+    let after = range.limit > 0 && range.to > range.from;
+    if after {
         pipeline
             .cmd("XRANGE")
             .arg(&stream)
             .arg(format!("({}", range.from))
-            .arg(&to)
+            .arg(range.to)
             .arg("COUNT")
             .arg(range.limit.saturating_add(1).min(1 << 30));
     }
-    let (values, before, after): ([Option<String>; 6], RawPoints, Option<RawPoints>) =
-        if range.limit > 0 && range.to > range.from {
-            let (values, before, after) = pipeline
-                .query_async(&mut connection.clone())
-                .await
-                .map_err(port_error)?;
-            (values, before, Some(after))
-        } else {
-            let (values, before) = pipeline
-                .query_async(&mut connection.clone())
-                .await
-                .map_err(port_error)?;
-            (values, before, None)
-        };
+    let mut replies: Vec<Value> = pipeline
+        .query_async(&mut connection.clone())
+        .await
+        .map_err(port_error)?;
+    let decode =
+        |reply: &Value| decode_points(reply).map_err(|e| PortError::Failed(Cause::message(e)));
+    let mut later = if after {
+        replies
+            .pop()
+            .map_or(Ok(Vec::new()), |reply| decode(&reply))?
+    } else {
+        Vec::new()
+    };
+    let mut points = if before {
+        replies
+            .pop()
+            .map_or(Ok(Vec::new()), |reply| decode(&reply))?
+    } else {
+        Vec::new()
+    };
+    let values: [Option<String>; 6] = replies
+        .pop()
+        .map(redis::from_redis_value)
+        .transpose()
+        .map_err(|e| PortError::Failed(Cause::new(e)))?
+        .unwrap_or_default();
     let Some(model) = decode_hash(values).map_err(|e| PortError::Failed(Cause::new(e)))? else {
         return Ok(None);
     };
-    let mut points = decode_points(&before)?;
-    if let Some(after) = &after {
-        points.extend(decode_points(after)?);
-    }
-    let mut more = false;
-    if points.len() > range.limit.saturating_add(1) {
-        points.pop();
-        more = true;
-    }
+    let more = later.len() > range.limit;
+    later.truncate(range.limit);
+    points.extend(later);
     // The open point: the newest, not yet in the stream.
-    if model.changed > 0
+    if let Some(open) = model.open_point()
         && !more
-        && model.changed <= range.to
-        && points.last().is_none_or(|p| p.t < model.changed)
+        && open.t <= range.to
+        && points.last().is_none_or(|p| p.t < open.t)
     {
-        if model.changed <= range.from {
+        if open.t <= range.from {
             points.clear();
         }
-        points.push(HistoryPoint {
-            t: model.changed,
-            counts: model.state.counts,
-        });
+        points.push(open);
     }
     Ok(Some((model, points, more)))
-}
-
-/// The points of an `XRANGE` reply.
-fn decode_points(reply: &Value) -> Result<Vec<HistoryPoint>, PortError> {
-    let bad = |what: &dyn std::fmt::Debug| {
-        PortError::Failed(format!("a history entry that is not a point: {what:?}").into())
-    };
-    let Value::Array(entries) = reply else {
-        return Err(bad(reply));
-    };
-    let number = |value: &Value| match value {
-        Value::BulkString(bytes) => std::str::from_utf8(bytes).ok()?.parse::<u64>().ok(),
-        _ => None,
-    };
-    fn text(value: &Value) -> Option<&[u8]> {
-        match value {
-            Value::BulkString(bytes) => Some(bytes.as_slice()),
-            _ => None,
-        }
-    }
-    let mut points = Vec::with_capacity(entries.len());
-    for entry in entries {
-        let Value::Array(parts) = entry else {
-            return Err(bad(entry));
-        };
-        let (Some(id), Some(Value::Array(fields))) = (parts.first(), parts.get(1)) else {
-            return Err(bad(entry));
-        };
-        let t = text(id)
-            .and_then(|id| std::str::from_utf8(id).ok())
-            .and_then(id_millis);
-        let field = |name: &[u8]| {
-            fields
-                .chunks(2)
-                .find(|pair| text(&pair[0]) == Some(name))
-                .and_then(|pair| number(pair.get(1)?))
-        };
-        let (Some(t), Some(w), Some(n)) = (t, field(b"w"), field(b"n")) else {
-            return Err(bad(entry));
-        };
-        let counts = Counts::new(w, n).map_err(|_| bad(entry))?;
-        points.push(HistoryPoint { t, counts });
-    }
-    Ok(points)
 }
 
 /// A model hash's values; `None` when the hash does not exist.

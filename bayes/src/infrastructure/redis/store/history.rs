@@ -9,10 +9,11 @@
 
 use crate::application::{Cause, PortError};
 use crate::infrastructure::redis::port_error;
-use domain::{Counts, History, HistoryPoint, ModelState};
+use domain::{History, HistoryPoint, ModelState};
 use platform::RedisConnection;
+use platform::stored_history::decode_points;
 use platform::stored_model::{FIELDS, StoredModel, decode_hash};
-use redis::streams::StreamRangeReply;
+use redis::Value;
 
 /// Where a model's state and history are.
 pub(super) struct HistoryKeys {
@@ -60,7 +61,7 @@ pub(super) async fn load_with_history(
         }
     };
     points.retain(|p| p.t < stored.changed && p.counts.n() <= stored.state.counts.n());
-    points.push(open_point(&stored));
+    points.extend(stored.open_point());
     let known_from = stored.known_from;
     let history = History::new(points, known_from).unwrap_or_else(|error| {
         tracing::warn!(%error, key = %keys.history, "the history is out of order: not drawn");
@@ -69,20 +70,9 @@ pub(super) async fn load_with_history(
     Ok(Some((stored.state, history)))
 }
 
-fn open_point(stored: &StoredModel) -> HistoryPoint {
-    HistoryPoint {
-        t: stored.changed,
-        counts: stored.state.counts,
-    }
-}
-
 /// The open point alone (none if the counts never changed with history on).
 fn open_only(stored: &StoredModel) -> History {
-    let points = if stored.changed > 0 {
-        vec![open_point(stored)]
-    } else {
-        Vec::new()
-    };
+    let points = stored.open_point().into_iter().collect();
     History::new(points, stored.known_from).expect("one point is always in order")
 }
 
@@ -93,7 +83,7 @@ async fn range(
     start: String,
     count: usize,
 ) -> Result<Vec<HistoryPoint>, PortError> {
-    let reply: StreamRangeReply = redis::cmd("XRANGE")
+    let reply: Value = redis::cmd("XRANGE")
         .arg(stream)
         .arg(start)
         .arg("+")
@@ -102,25 +92,5 @@ async fn range(
         .query_async(&mut connection.clone())
         .await
         .map_err(port_error)?;
-    reply
-        .ids
-        .iter()
-        .map(|entry| {
-            let t = entry.id.split_once('-').map_or(&*entry.id, |(ms, _)| ms);
-            let field = |name: &str| entry.get::<u64>(name);
-            let point = t.parse().ok().zip(field("w").zip(field("n")));
-            point
-                .and_then(|(t, (w, n))| {
-                    Some(HistoryPoint {
-                        t,
-                        counts: Counts::new(w, n).ok()?,
-                    })
-                })
-                .ok_or_else(|| {
-                    PortError::Failed(
-                        format!("history entry {} of {stream} does not decode", entry.id).into(),
-                    )
-                })
-        })
-        .collect()
+    decode_points(&reply).map_err(|e| PortError::Failed(format!("{stream}: {e}").into()))
 }
