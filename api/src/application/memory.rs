@@ -210,7 +210,6 @@ impl ModelStore for MemoryModels {
         Ok(Some(StoredHistory {
             state,
             history,
-            now,
             more: false,
         }))
     }

@@ -107,8 +107,8 @@ pub trait ModelStore: Send + Sync {
     /// log's ids with it).
     async fn now(&self) -> Result<u64, PortError>;
 
-    /// `model`'s history over `range`, with its state and the store's
-    /// clock; `None` if it does not exist.
+    /// `model`'s history over `range`, with its state; `None` if it does
+    /// not exist.
     async fn history(
         &self,
         model: &ModelName,
@@ -154,8 +154,6 @@ pub struct StoredHistory {
     pub state: ModelState,
     /// The points read (the model's newest counts last, when in range).
     pub history: History,
-    /// The store's clock, Unix ms: "now" in log time.
-    pub now: u64,
     /// Points after `to`'s limit were left out.
     pub more: bool,
 }

@@ -65,14 +65,13 @@ impl Timelines {
             limit: MAX_POINTS,
         };
         let mut models = Vec::with_capacity(names.names().len());
-        let mut as_of = 0;
+        let as_of = self.store.now().await?;
         for name in names.names() {
             let stored = self
                 .store
                 .history(name, range)
                 .await?
                 .ok_or_else(|| DecideError::Unknown(name.to_string()))?;
-            as_of = as_of.max(stored.now);
             let definition = stored.state.definition.unwrap_or(self.defaults.of(name));
             models.push((name.to_string(), definition, stored.history));
         }

@@ -132,6 +132,7 @@ impl Timelines {
             to,
             limit: MAX_POINTS,
         };
+        let as_of = self.store.now().await?;
         let stored = self
             .store
             .history(model, range)
@@ -155,7 +156,7 @@ impl Timelines {
             interval_ms: self.settings.interval,
             step_ms: step,
             known_from: stored.history.known_from(),
-            as_of: stored.now,
+            as_of,
             points: summaries,
             next,
         })

@@ -113,7 +113,6 @@ impl ModelStore for RedisModelStore {
         range: HistoryRange,
     ) -> Result<Option<StoredHistory>, PortError> {
         let (hash, stream) = (self.keys.model(model), self.keys.history(model));
-        let now = self.now().await?;
         let Some((stored, points, more)) =
             read_history(&self.connection, hash, stream, range).await?
         else {
@@ -124,7 +123,6 @@ impl ModelStore for RedisModelStore {
         Ok(Some(StoredHistory {
             state: stored.state,
             history,
-            now,
             more,
         }))
     }
