@@ -95,19 +95,19 @@ impl History {
             .map_or(Counts::ZERO, |i| self.points[i].counts))
     }
 
-    /// The counts of the observations of the window `span` ms long ending
-    /// at `now`: the latest counts less those at `now − span`. The window
-    /// starts at the last interval end at or before `now − span` (that edge
-    /// included), so it may hold up to one interval more than asked.
+    /// The counts of a window of log time starting at `start`: `latest`
+    /// (the model's counts now; a reader may hold only part of the
+    /// history) less the counts at `start`. The window starts at the last
+    /// interval end at or before `start` (that edge included), so it may
+    /// hold up to one interval more than asked.
     ///
     /// # Errors
     /// [`HistoryError::BeforeHistory`] when the window starts before the
     /// history is known.
-    pub fn window(&self, now: u64, span: u64) -> Result<Counts, HistoryError> {
-        let start = self.counts_at(now.saturating_sub(span))?;
-        let latest = self.latest();
+    pub fn since(&self, start: u64, latest: Counts) -> Result<Counts, HistoryError> {
+        let before = self.counts_at(start)?;
         // Points only grow, so the difference is never negative.
-        Ok(Counts::new(latest.w() - start.w(), latest.n() - start.n()).unwrap_or(Counts::ZERO))
+        Ok(Counts::new(latest.w() - before.w(), latest.n() - before.n()).unwrap_or(Counts::ZERO))
     }
 
     /// The evidence with each interval's observations weighted by
@@ -181,9 +181,15 @@ mod tests {
     #[test]
     fn a_window_is_the_latest_less_its_start() {
         let h = history();
-        assert_eq!(h.window(300, 120), Ok(Counts::new(1, 4).unwrap()));
-        assert_eq!(h.window(300, 121), Ok(Counts::new(3, 7).unwrap()));
-        assert_eq!(h.window(300, 1_000), Ok(Counts::new(4, 9).unwrap()));
+        assert_eq!(
+            h.since(300 - 120, h.latest()),
+            Ok(Counts::new(1, 4).unwrap())
+        );
+        assert_eq!(
+            h.since(300 - 121, h.latest()),
+            Ok(Counts::new(3, 7).unwrap())
+        );
+        assert_eq!(h.since(0, h.latest()), Ok(Counts::new(4, 9).unwrap()));
     }
 
     #[test]
@@ -191,7 +197,7 @@ mod tests {
         let h = History::new(vec![point(600, 10, 20), point(660, 11, 22)], 600).unwrap();
         assert_eq!(h.counts_at(600), Ok(Counts::new(10, 20).unwrap()));
         assert_eq!(
-            h.window(660, 61),
+            h.since(660 - 61, h.latest()),
             Err(HistoryError::BeforeHistory { known_from: 600 })
         );
     }

@@ -118,19 +118,20 @@ pub async fn read(
         return Ok(None);
     };
     let (evidence, report) = if let Lens::Window(_) = lens {
-        let at_start = stored
-            .history
-            .counts_at(start)
-            .map_err(|error| match error {
-                HistoryError::BeforeHistory { known_from } => LensError::BeforeHistory {
-                    model: model.to_string(),
-                    window: span.to_string(),
-                    known_from,
-                },
-                HistoryError::Disordered { .. } => {
-                    LensError::Store(PortError::Failed(super::Cause::new(error)))
-                }
-            })?;
+        let counts =
+            stored
+                .history
+                .since(start, stored.state.counts)
+                .map_err(|error| match error {
+                    HistoryError::BeforeHistory { known_from } => LensError::BeforeHistory {
+                        model: model.to_string(),
+                        window: span.to_string(),
+                        known_from,
+                    },
+                    HistoryError::Disordered { .. } => {
+                        LensError::Store(PortError::Failed(super::Cause::new(error)))
+                    }
+                })?;
         let since = stored
             .history
             .points()
@@ -138,12 +139,7 @@ pub async fn read(
             .rev()
             .find(|p| p.t <= start)
             .map_or(stored.history.known_from(), |p| p.t);
-        let latest = stored.state.counts;
-        let window = Evidence::new(
-            (latest.w() - at_start.w()) as f64,
-            (latest.n() - at_start.n()) as f64,
-        )
-        .unwrap_or(Evidence::ZERO);
+        let window = Evidence::from(counts);
         let report = LensReport {
             window: Some(span.to_string()),
             half_life: None,
