@@ -3,6 +3,7 @@
 //! rebuild to stderr).
 
 use crate::application::operate::{PartitionAdmin, PartitionReport, rebuild};
+use crate::application::referee::Referee;
 use crate::configuration::Configuration;
 use crate::infrastructure::redis::{
     ReadSettings, RedisLogReaders, RedisPartitionAdmin, RedisPartitionStore,
@@ -86,18 +87,20 @@ pub async fn rebuild_all(configuration: &Configuration) -> anyhow::Result<()> {
     let (admin, redis) = connect(configuration, "rebuild").await?;
     let applier = format!("rebuild-{}", std::process::id());
     let connection = redis.connection()?;
-    let store = RedisPartitionStore::new(
-        connection,
-        redis.keys.clone(),
-        applier,
-        configuration
-            .defaults
-            .definitions()
-            .map_err(anyhow::Error::msg)?,
-        configuration.dead_maxlen,
-    )
-    .with_replicas_ack(redis.replicas_ack, redis.replicas_timeout())
-    .with_history(configuration.history().map_err(anyhow::Error::msg)?);
+    let store = std::sync::Arc::new(
+        RedisPartitionStore::new(
+            connection,
+            redis.keys.clone(),
+            applier,
+            configuration
+                .defaults
+                .definitions()
+                .map_err(anyhow::Error::msg)?,
+            configuration.dead_maxlen,
+        )
+        .with_replicas_ack(redis.replicas_ack, redis.replicas_timeout())
+        .with_history(configuration.history().map_err(anyhow::Error::msg)?),
+    );
     let readers = RedisLogReaders::new(
         redis.clone(),
         ReadSettings {
@@ -116,7 +119,20 @@ pub async fn rebuild_all(configuration: &Configuration) -> anyhow::Result<()> {
             bar.set_length(total);
             bar.set_position(done);
         };
-        let applied = rebuild(partition, &admin, &readers, &store, &mut progress).await?;
+        let mut referee = Referee::new(
+            store.clone(),
+            partition,
+            configuration.decision_interval.millis(),
+        );
+        let applied = rebuild(
+            partition,
+            &admin,
+            &readers,
+            store.as_ref(),
+            Some(&mut referee),
+            &mut progress,
+        )
+        .await?;
         bar.finish();
         println!("partition {partition}: rebuilt from {applied} log entries");
     }

@@ -31,6 +31,12 @@ pub struct Configuration {
     #[arg(long = "history", env = "HISTORY", default_value_t = true, action = clap::ArgAction::Set)]
     pub history_enabled: bool,
 
+    /// Evaluate experiments in ticks of this much log time: each experiment
+    /// whose variants changed in a tick is evaluated once, on the counts at
+    /// its end (`ms`, `s`, `m`, …; at least 100ms).
+    #[arg(long, env = "DECISION_INTERVAL", default_value = "1s", value_parser = decision_interval)]
+    pub decision_interval: platform::log_time::Span,
+
     /// Legacy pub/sub channel: `PUBLISH <channel> w` counts for `default`,
     /// `PUBLISH <channel>:<model> w` for `<model>`.
     #[arg(long, env = "REDIS_CHANNEL", default_value = "update_model")]
@@ -174,4 +180,13 @@ impl Configuration {
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
     }
+}
+
+/// `DECISION_INTERVAL`: a span of at least 100ms.
+fn decision_interval(text: &str) -> Result<platform::log_time::Span, String> {
+    let span = platform::log_time::Span::parse(text).map_err(|e| e.to_string())?;
+    if span.millis() < 100 {
+        return Err(format!("{text} is shorter than 100ms"));
+    }
+    Ok(span)
 }

@@ -122,7 +122,10 @@ impl Application {
         );
         let work = CancellationToken::new();
         let drawing = CancellationToken::new();
-        let ownership = self.ownership(Workers::new(self.readers(), store, changed));
+        let tick = self.configuration.decision_interval.millis();
+        let ownership = self.ownership(
+            Workers::new(self.readers(), store.clone(), changed).with_referee(store, tick),
+        );
         let forwarder = self.forwarder();
         let (assignment, fault) = (
             self.assignment.clone(),
@@ -283,5 +286,6 @@ pub(crate) fn read_settings(configuration: &Configuration) -> ReadSettings {
             .ok()
             .flatten()
             .map(|history| history.interval),
+        tick: Some(configuration.decision_interval.millis()),
     }
 }

@@ -15,6 +15,7 @@ mod decision;
 mod defaults;
 mod event;
 mod evidence;
+mod experiment;
 #[cfg(test)]
 mod fixtures;
 mod format;
@@ -40,6 +41,10 @@ pub use decision::{
 pub use defaults::DefaultDefinitions;
 pub use event::ModelEvent;
 pub use evidence::{Evidence, EvidenceError};
+pub use experiment::{
+    Evaluation, Experiment, ExperimentDraft, ExperimentError, ExperimentKind, ExperimentLens,
+    MAX_VARIANTS, MIN_VARIANTS, Split,
+};
 pub use format::plain_decimal;
 pub use grid::{Grid, GridError};
 pub use history::{History, HistoryError, HistoryPoint};

@@ -57,6 +57,13 @@ pub struct PartitionKeys {
     /// append (a script touches one slot). With one partition it is the
     /// lease itself.
     pub ingress: String,
+    /// The names of the experiments homed in the partition (those whose
+    /// names it holds), a sorted set like [`Self::models`].
+    pub experiments: String,
+    /// The decisions announced for those experiments, a stream: one entry
+    /// per change of decision or stop (see `stored_experiment`). With one
+    /// partition, `<prefix>:decisions`.
+    pub decisions: String,
 }
 
 impl RedisKeys {
@@ -114,6 +121,19 @@ impl RedisKeys {
         self.partition_for(model).model(model)
     }
 
+    /// The partition an experiment named `name` lives in: the one a model
+    /// of that name would.
+    #[must_use]
+    pub fn partition_for_experiment(&self, name: &ModelName) -> &PartitionKeys {
+        self.partition_for(name)
+    }
+
+    /// The hash of the experiment `name`, in its partition.
+    #[must_use]
+    pub fn experiment(&self, name: &ModelName) -> String {
+        self.partition_for(name).experiment_key(name.as_str())
+    }
+
     /// The history stream of `model`, in its partition.
     #[must_use]
     pub fn history(&self, model: &ModelName) -> String {
@@ -135,6 +155,8 @@ impl PartitionKeys {
             dead: format!("{base}dead"),
             models: format!("{base}models"),
             owner: format!("{base}owner"),
+            experiments: format!("{base}experiments"),
+            decisions: format!("{base}decisions"),
             ingress: if count == 1 {
                 format!("{prefix}:ingress:lease")
             } else {
@@ -167,6 +189,13 @@ impl PartitionKeys {
     #[must_use]
     pub fn history_key(&self, name: &str) -> String {
         format!("{}history:{name}", self.base)
+    }
+
+    /// The hash of the experiment `name` (validated): its definition, its
+    /// status and its last announced decision.
+    #[must_use]
+    pub fn experiment_key(&self, name: &str) -> String {
+        format!("{}experiment:{name}", self.base)
     }
 
     /// The record of the api's write `token` (a replay guard, short-lived).
@@ -210,6 +239,11 @@ mod tests {
         assert_eq!(keys.model(&name("b")), "bayes:model:b");
         assert_eq!(keys.ingress_lease, "bayes:ingress:lease");
         assert_eq!(p.ingress, keys.ingress_lease);
+        assert_eq!(p.decisions, "bayes:decisions");
+        assert_eq!(
+            keys.experiment(&name("checkout")),
+            "bayes:experiment:checkout"
+        );
     }
 
     #[test]
@@ -227,6 +261,9 @@ mod tests {
                 &p.model_key("x"),
                 &p.write_token("t"),
                 &p.idempotency("x", "{k}"),
+                &p.experiments,
+                &p.decisions,
+                &p.experiment_key("e"),
             ];
             for key in partition_keys {
                 assert_eq!(key_slot(key), slot, "{key}");

@@ -21,6 +21,7 @@ pub mod partition_count;
 pub mod redis_settings;
 pub mod scripts;
 pub mod shutdown;
+pub mod stored_experiment;
 pub mod stored_history;
 pub mod stored_model;
 pub mod supervisor;

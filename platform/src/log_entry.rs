@@ -6,7 +6,9 @@
 //!   such as `redis-cli XADD <stream> '*' trial w` write);
 //! - a group commit for one model: `trials` = a string of `w`/`l`;
 //! - a definition: `op` = `define`, `prior`, `grid_points`;
-//! - a deletion: `op` = `delete`.
+//! - a deletion: `op` = `delete`;
+//! - an experiment's definition, stop or deletion: `experiment` = its name
+//!   (see [`experiments`]).
 //!
 //! Each may carry `model` (absent: `default`), `source` (informational, e.g.
 //! `pubsub`) and other metadata fields, which are ignored. Or:
@@ -70,6 +72,9 @@ where
             b"op" => &mut parts.op,
             b"prior" => &mut parts.prior,
             b"grid_points" => &mut parts.grid_points,
+            b"experiment" => &mut parts.experiment,
+            b"spec" => &mut parts.spec,
+            b"variant" => &mut parts.variant,
             // Other fields are metadata (`source`, or a producer's own):
             // kept in the log, ignored here.
             _ => continue,
@@ -80,6 +85,26 @@ where
                 String::from_utf8_lossy(field)
             ));
         }
+    }
+    if let Some(name) = parts.experiment {
+        if !runs.is_empty()
+            || parts.trial.is_some()
+            || parts.trials.is_some()
+            || parts.model.is_some()
+        {
+            return Err(
+                "an \"experiment\" entry holds no \"model\", \"trial\", \"trials\" or trials:<model>"
+                    .to_owned(),
+            );
+        }
+        if parts.prior.is_some() || parts.grid_points.is_some() {
+            return Err("\"prior\" and \"grid_points\" belong to \"op\" = \"define\"".to_owned());
+        }
+        return experiments::decode(name, parts.op, parts.spec, parts.variant)
+            .map(Decoded::Experiment);
+    }
+    if parts.spec.is_some() || parts.variant.is_some() {
+        return Err("\"spec\" and \"variant\" belong to an \"experiment\" entry".to_owned());
     }
     if runs.is_empty() {
         return parts.event().map(Decoded::One);
@@ -100,6 +125,9 @@ struct Parts<'a> {
     op: Option<&'a [u8]>,
     prior: Option<&'a [u8]>,
     grid_points: Option<&'a [u8]>,
+    experiment: Option<&'a [u8]>,
+    spec: Option<&'a [u8]>,
+    variant: Option<&'a [u8]>,
 }
 
 impl<'a> Parts<'a> {
@@ -240,7 +268,9 @@ pub fn deletion_fields(model: &str) -> Vec<(&'static str, String)> {
     vec![(MODEL, model.to_owned()), (OP, OP_DELETE.to_owned())]
 }
 
+pub mod experiments;
 mod runs;
+pub use experiments::{ExperimentChange, ExperimentEvent};
 use runs::runs_of;
 pub use runs::{Decoded, runs_fields};
 

@@ -18,6 +18,9 @@ pub struct Notice {
     pub models: Vec<String>,
     /// Whether it changed more models than are named.
     pub more: bool,
+    /// The experiments whose decision changed (absent: none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub experiments: Vec<String>,
 }
 
 impl Notice {
@@ -34,6 +37,18 @@ impl Notice {
             partition,
             models: models.into_iter().map(str::to_owned).collect(),
             more,
+            experiments: Vec::new(),
+        }
+    }
+
+    /// The notice of a change of `experiment`'s decision.
+    #[must_use]
+    pub fn of_experiment(partition: u32, experiment: &str) -> Self {
+        Self {
+            partition,
+            models: Vec::new(),
+            more: false,
+            experiments: vec![experiment.to_owned()],
         }
     }
 

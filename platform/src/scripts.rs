@@ -2,6 +2,7 @@
 //! the Redis contract is read in one place. Each is loaded once and run by
 //! its SHA (`EVALSHA`, falling back to `EVAL` after a Redis restart).
 
+pub mod announce;
 pub mod append;
 pub mod apply;
 
@@ -23,6 +24,8 @@ scripts! {
     APPEND => "append.lua";
     /// Applies a batch of a partition's log, fenced by its cursor.
     APPLY => "apply.lua";
+    /// Announces a change of an experiment's decision, fenced by the cursor and its record.
+    ANNOUNCE => "announce.lua";
     /// Reads model hashes (the fields of `stored_model::FIELDS`), read-only.
     LOAD_MODELS => "load_models.lua";
     /// Counts entries retention trimmed before they were applied.

@@ -4,6 +4,7 @@
 //! starts and ends (the cursor's compare-and-set).
 
 use domain::{ModelDefinition, ModelEvent};
+pub use platform::log_entry::{ExperimentChange, ExperimentEvent};
 // A fast hash for model names: one lookup per entry (SipHash was 2.5% of a drain).
 use foldhash::HashMap;
 
@@ -57,6 +58,15 @@ pub struct DeadLetter {
     pub raw: String,
 }
 
+/// An experiment's definition, stop or deletion, at the log time of its entry.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentOp {
+    /// The experiment and what happened to it.
+    pub event: ExperimentEvent,
+    /// Its entry's log time, Unix ms.
+    pub at: u64,
+}
+
 /// A batch read after the cursor `after`, ending at `last`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Batch {
@@ -72,6 +82,14 @@ pub struct Batch {
     pub dead: Vec<DeadLetter>,
     /// Append time of its first entry, Unix ms (for the lag metric).
     pub first_millis: Option<u64>,
+    /// The experiments' definitions, stops and deletions, in log order.
+    pub experiments: Vec<ExperimentOp>,
+    /// With decision ticks: the end of the tick (of log time) all its
+    /// entries fall in; 0 without.
+    pub tick: u64,
+    /// Whether the read went on into a later tick (so this one is over):
+    /// the entries after the cut are read again with the next batch.
+    pub cut: bool,
 }
 
 impl Batch {
@@ -104,6 +122,10 @@ pub struct BatchBuilder {
     interval: Option<u64>,
     /// The interval end of the entry being pushed.
     at: u64,
+    /// The decisions' tick, ms (`None`: no ticks): a batch holds the
+    /// entries of one tick, so each tick's decisions are evaluated on the
+    /// counts at its end, whatever the reads' sizes.
+    tick: Option<u64>,
     /// For each model, the index in `ops` of the add still open for it.
     open_adds: HashMap<String, usize>,
 }
@@ -119,6 +141,7 @@ impl BatchBuilder {
             },
             interval: None,
             at: 0,
+            tick: None,
             open_adds: HashMap::default(),
         }
     }
@@ -131,15 +154,55 @@ impl BatchBuilder {
         self
     }
 
-    /// Adds the entry `id`: its events (one, or a group commit's
-    /// observations of several models), or why it is not one (with `raw`,
-    /// called only then, printing the entry).
-    pub fn push<'a, E: IntoIterator<Item = ModelEvent<'a>>>(
-        &mut self,
-        id: &str,
-        events: Result<E, String>,
-        raw: impl FnOnce() -> String,
-    ) {
+    /// Cuts batches at the end of each tick of log time, `tick` ms long;
+    /// `None`: no cuts.
+    #[must_use]
+    pub fn with_tick(mut self, tick: Option<u64>) -> Self {
+        self.tick = tick.filter(|ms| *ms > 0);
+        self
+    }
+
+    /// Whether the batch is cut: entries pushed now are left for the next.
+    #[must_use]
+    pub fn is_cut(&self) -> bool {
+        self.batch.cut
+    }
+
+    /// Whether the entry `id` still fits the batch: without ticks, always;
+    /// with them, if it falls in the batch's tick (else the batch is cut).
+    fn admits(&mut self, id: &str) -> bool {
+        if self.batch.cut {
+            return false;
+        }
+        let Some(tick) = self.tick else {
+            return true;
+        };
+        // An id without time counts in the tick of the entry before.
+        let end = id_millis(id).map_or(self.batch.tick.max(tick), |ms| (ms / tick + 1) * tick);
+        if self.batch.entries == 0 {
+            self.batch.tick = end;
+            true
+        } else if end == self.batch.tick {
+            true
+        } else {
+            self.batch.cut = true;
+            false
+        }
+    }
+
+    /// Adds an experiment entry `id`.
+    pub fn push_experiment(&mut self, id: &str, event: ExperimentEvent) {
+        if !self.admits(id) {
+            return;
+        }
+        self.count(id);
+        self.batch.experiments.push(ExperimentOp {
+            event,
+            at: id_millis(id).unwrap_or(self.at),
+        });
+    }
+
+    fn count(&mut self, id: &str) {
         if self.batch.entries == 0 {
             self.batch.first_millis = id_millis(id);
         }
@@ -150,6 +213,21 @@ impl BatchBuilder {
             let millis = id_millis(id).unwrap_or(self.at.saturating_sub(1));
             self.at = (millis / interval + 1) * interval;
         }
+    }
+
+    /// Adds the entry `id`: its events (one, or a group commit's
+    /// observations of several models), or why it is not one (with `raw`,
+    /// called only then, printing the entry).
+    pub fn push<'a, E: IntoIterator<Item = ModelEvent<'a>>>(
+        &mut self,
+        id: &str,
+        events: Result<E, String>,
+        raw: impl FnOnce() -> String,
+    ) {
+        if !self.admits(id) {
+            return;
+        }
+        self.count(id);
         match events {
             Ok(events) => events.into_iter().for_each(|event| self.apply(event)),
             Err(reason) => self.batch.dead.push(DeadLetter {

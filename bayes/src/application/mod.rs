@@ -6,6 +6,7 @@ pub mod operate;
 pub mod ownership;
 pub mod plot;
 pub mod ports;
+pub mod referee;
 pub mod render;
 pub mod retry;
 pub mod worker;
@@ -17,7 +18,7 @@ pub use batch::{Batch, BatchBuilder, DeadLetter, Op};
 pub use forwarder::Forwarder;
 pub use ownership::{Assignment, Ownership};
 pub use ports::{
-    ApplyOutcome, Cause, ChannelMessage, ChannelMessages, ForwardLog, Forwarded, Leases,
-    LogReaders, ModelChange, ModelObserver, PartitionLog, PartitionStore, PortError, Read,
+    ApplyOutcome, Cause, ChannelMessage, ChannelMessages, ExperimentStore, ForwardLog, Forwarded,
+    Leases, LogReaders, ModelChange, ModelObserver, PartitionLog, PartitionStore, PortError, Read,
 };
 pub use worker::{WorkerStop, Workers};

@@ -3,6 +3,7 @@
 //! (`bayes rebuild`), which replays each partition's log from the start
 //! through the same compare-and-set apply the consumers use.
 
+use super::referee::Referee;
 use super::{ApplyOutcome, LogReaders, PartitionStore, PortError};
 use async_trait::async_trait;
 
@@ -69,16 +70,31 @@ pub async fn rebuild(
     admin: &dyn PartitionAdmin,
     readers: &dyn LogReaders,
     store: &dyn PartitionStore,
+    mut referee: Option<&mut Referee>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<u64, PortError> {
     let total = admin.report(partition).await?.entries_added;
     admin.reset(partition).await?;
     let mut reader = readers.reader(partition)?;
     let mut position = store.open(partition).await?;
+    if let Some(referee) = referee.as_deref_mut() {
+        referee.open(&position).await?;
+    }
     let mut applied = 0;
     progress(0, total);
     loop {
         let read = reader.read(&position).await?;
+        if let Some(referee) = referee.as_deref_mut() {
+            // The same ticks as the consumers evaluate: the same decisions.
+            let over = referee
+                .pending()
+                .is_some_and(|p| read.batch.is_empty() || read.batch.tick > p);
+            if over && referee.settle(&position).await?.is_err() {
+                return Err(PortError::Failed(
+                    "a consumer applied past the rebuild; run it with the consumers stopped".into(),
+                ));
+            }
+        }
         if read.batch.is_empty() {
             // Caught up with what the log held; consumers take it from here.
             let report = admin.report(partition).await?;
@@ -86,6 +102,9 @@ pub async fn rebuild(
                 return Ok(applied);
             }
             continue;
+        }
+        if let Some(referee) = referee.as_deref_mut() {
+            referee.note(&read.batch);
         }
         match store.apply(partition, &read.batch).await? {
             ApplyOutcome::Applied | ApplyOutcome::Replayed => {

@@ -173,3 +173,40 @@ pub trait ChannelMessages: Send {
     /// Stops receiving messages (drops the subscription).
     async fn unsubscribe(&mut self);
 }
+
+/// What the referee needs: the experiments homed in a partition, their
+/// variants' evidence at a moment of log time, and the announcement of a
+/// change of decision.
+#[async_trait]
+pub trait ExperimentStore: Send + Sync {
+    /// Every experiment homed in `partition`, as stored.
+    async fn experiments(
+        &self,
+        partition: u32,
+    ) -> Result<Vec<(String, platform::stored_experiment::StoredExperiment)>, PortError>;
+
+    /// The partition a model of this name lives in.
+    fn partition_of(&self, name: &str) -> u32;
+
+    /// Redis's clock, Unix ms: the log's time now (entries appended from
+    /// now on have ids at or after it).
+    async fn now(&self) -> Result<u64, PortError>;
+
+    /// For each experiment, its variants' definitions and evidence at log
+    /// time `at` under its lens, in [`domain::Experiment::order`].
+    async fn evidence(
+        &self,
+        experiments: &[&domain::Experiment],
+        at: u64,
+    ) -> Result<Vec<Vec<(domain::ModelDefinition, domain::Evidence)>>, PortError>;
+
+    /// Records and appends `event` if the partition's cursor is still
+    /// `cursor` and the experiment's record still at `seq`.
+    async fn announce(
+        &self,
+        partition: u32,
+        cursor: &str,
+        seq: u64,
+        event: &platform::stored_experiment::DecisionEvent,
+    ) -> Result<platform::scripts::announce::AnnounceReply, PortError>;
+}

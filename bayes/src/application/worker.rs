@@ -9,8 +9,12 @@
 //! The compare-and-set is the fence: a stale owner's apply changes nothing,
 //! and this worker stops when it sees one, so the ownership loop can decide.
 
+use super::referee::{Referee, Superseded};
 use super::retry::{Backoff, Episode};
-use super::{ApplyOutcome, Batch, LogReaders, ModelChange, ModelObserver, Op, PartitionStore};
+use super::{
+    ApplyOutcome, Batch, ExperimentStore, LogReaders, ModelChange, ModelObserver, Op,
+    PartitionStore,
+};
 use std::sync::Arc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -30,6 +34,9 @@ pub struct Workers {
     readers: Arc<dyn LogReaders>,
     store: Arc<dyn PartitionStore>,
     observer: Arc<dyn ModelObserver>,
+    /// The experiments' store and the decisions' tick, ms (`None`: no
+    /// experiments are evaluated).
+    referee: Option<(Arc<dyn ExperimentStore>, u64)>,
 }
 
 impl Workers {
@@ -43,7 +50,16 @@ impl Workers {
             readers,
             store,
             observer,
+            referee: None,
         }
+    }
+
+    /// Evaluates each partition's experiments in ticks of `tick` ms of log
+    /// time, from `experiments`.
+    #[must_use]
+    pub fn with_referee(mut self, experiments: Arc<dyn ExperimentStore>, tick: u64) -> Self {
+        self.referee = Some((experiments, tick));
+        self
     }
 
     /// Starts consuming `partition` until `stop`.
@@ -68,6 +84,24 @@ impl Workers {
                     }
                 }
             }
+        };
+        let mut referee = match &self.referee {
+            Some((experiments, tick)) => {
+                let mut referee = Referee::new(experiments.clone(), partition, *tick);
+                let mut retrying = Retrying::new("cannot load the experiments", partition);
+                loop {
+                    match referee.open(&position).await {
+                        Ok(()) => break retrying.recovered(),
+                        Err(error) => {
+                            if !retrying.failed(&error, &stop).await {
+                                return WorkerStop::Stopped;
+                            }
+                        }
+                    }
+                }
+                Some(referee)
+            }
+            None => None,
         };
         tracing::info!(partition, cursor = %position, "consuming partition");
         let mut backoff = Backoff::default();
@@ -105,8 +139,24 @@ impl Workers {
                 break stopped;
             }
             report_lost(read.lost, partition);
+            if let Some(referee) = referee.as_mut() {
+                // Before a batch of a later tick is applied, or once the
+                // log's clock passed the tick while it is idle: the counts
+                // stored are those at the tick's end.
+                match self
+                    .referee_step(referee, &read.batch, &position, partition, &stop)
+                    .await
+                {
+                    Some(Ok(())) => {}
+                    Some(Err(Superseded)) => break WorkerStop::Fenced,
+                    None => break WorkerStop::Stopped,
+                }
+            }
             if read.batch.is_empty() {
                 continue;
+            }
+            if let Some(referee) = referee.as_mut() {
+                referee.note(&read.batch);
             }
             position.clone_from(&read.batch.last);
             applying = Some(tokio::spawn(self.clone().apply(
@@ -116,6 +166,48 @@ impl Workers {
             )));
         };
         finish(applying.take(), partition).await.unwrap_or(outcome)
+    }
+
+    /// The referee's part between two batches: settle the pending tick if
+    /// it is over. `None` if `stop` came while the store failed.
+    async fn referee_step(
+        &self,
+        referee: &mut Referee,
+        batch: &Batch,
+        cursor: &str,
+        partition: u32,
+        stop: &CancellationToken,
+    ) -> Option<Result<(), Superseded>> {
+        let store = self.referee.as_ref().map(|(s, _)| s.clone())?;
+        if batch.is_empty() && referee.watches_elsewhere() && referee.pending().is_none() {
+            if let Ok(now) = store.now().await {
+                referee.poll_elsewhere(now);
+            }
+        }
+        let pending = referee.pending()?;
+        let due = if batch.is_empty() {
+            // Idle: the tick is over once the log's clock passed its end.
+            store.now().await.is_ok_and(|now| now >= pending)
+        } else {
+            batch.tick > pending
+        };
+        if !due {
+            return Some(Ok(()));
+        }
+        let mut retrying = Retrying::new("cannot evaluate the experiments", partition);
+        loop {
+            match referee.settle(cursor).await {
+                Ok(outcome) => {
+                    retrying.recovered();
+                    return Some(outcome);
+                }
+                Err(error) => {
+                    if !retrying.failed(&error, stop).await {
+                        return None;
+                    }
+                }
+            }
+        }
     }
 
     /// The partition's committed cursor, retrying while the store is away.
@@ -203,6 +295,35 @@ impl Workers {
             observations = batch.observations(),
             "batch applied"
         );
+    }
+}
+
+/// A step retried while the store fails, logged once an episode.
+struct Retrying {
+    what: &'static str,
+    partition: u32,
+    backoff: Backoff,
+    failing: Episode,
+}
+
+impl Retrying {
+    fn new(what: &'static str, partition: u32) -> Self {
+        Self {
+            what,
+            partition,
+            backoff: Backoff::default(),
+            failing: Episode::default(),
+        }
+    }
+
+    /// Logs `error` and waits; `false` if `stop` came first.
+    async fn failed(&mut self, error: &super::PortError, stop: &CancellationToken) -> bool {
+        self.failing.failed(self.what, Some(self.partition), error);
+        self.backoff.wait(stop).await
+    }
+
+    fn recovered(&mut self) {
+        self.failing.recovered(self.what, Some(self.partition));
     }
 }
 

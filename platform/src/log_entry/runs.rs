@@ -2,17 +2,20 @@
 //! model, how they read (every run valid, each model once, or the whole
 //! entry is refused) and how the api writes them.
 
-use super::{LogEvent, TRIALS_OF, count_trials, observations_fields};
+use super::{ExperimentEvent, LogEvent, TRIALS_OF, count_trials, observations_fields};
 use domain::ModelName;
 
 /// What an entry holds: one event, or a group commit's observations of
-/// several models (each model once). Iterate it for the events.
+/// several models (each model once), or an experiment's change. Iterate it
+/// for the model events (an experiment's change has none).
 #[derive(Debug, PartialEq)]
 pub enum Decoded<'a> {
     /// One event.
     One(LogEvent<'a>),
     /// Observations of several models.
     Many(Vec<LogEvent<'a>>),
+    /// An experiment defined, stopped or deleted.
+    Experiment(ExperimentEvent),
 }
 
 impl<'a> Decoded<'a> {
@@ -21,6 +24,7 @@ impl<'a> Decoded<'a> {
         match self {
             Self::One(event) => std::slice::from_ref(event).iter(),
             Self::Many(events) => events.iter(),
+            Self::Experiment(_) => [].iter(),
         }
     }
 }
@@ -34,6 +38,7 @@ impl<'a> IntoIterator for Decoded<'a> {
         match self {
             Self::One(event) => Some(event).into_iter().chain(Vec::new()),
             Self::Many(events) => None.into_iter().chain(events),
+            Self::Experiment(_) => None.into_iter().chain(Vec::new()),
         }
     }
 }

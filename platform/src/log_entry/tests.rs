@@ -17,7 +17,78 @@ fn decode_one<F: AsRef<[u8]>, V: AsRef<[u8]>>(fields: &[(F, V)]) -> Result<LogEv
     match decode(fields)? {
         Decoded::One(event) => Ok(event),
         Decoded::Many(events) => Err(format!("{} events", events.len())),
+        Decoded::Experiment(event) => Err(format!("experiment {}", event.name)),
     }
+}
+
+fn experiment(pairs: &[(&str, &[u8])]) -> Result<ExperimentEvent, String> {
+    match decode(&fields(pairs))? {
+        Decoded::Experiment(event) => Ok(event),
+        other => Err(format!("{other:?}")),
+    }
+}
+
+#[test]
+fn experiment_entries_decode_and_bad_ones_say_why() {
+    let spec = br#"{"kind":"ab","variants":["a","b"],"weights":[0.5,0.5]}"#;
+    let defined = experiment(&[("experiment", b"e1"), ("op", b"experiment"), ("spec", spec)]);
+    let Ok(ExperimentEvent {
+        name,
+        change: ExperimentChange::Defined(definition),
+    }) = defined
+    else {
+        panic!("{defined:?}");
+    };
+    assert_eq!((name.as_str(), definition.variants().len()), ("e1", 2));
+    // The api's own fields read back as what it wrote.
+    let written = experiments::definition_fields("e1", &definition);
+    let written: Vec<(&str, &[u8])> = written.iter().map(|(f, v)| (*f, v.as_bytes())).collect();
+    assert!(matches!(
+        experiment(&written),
+        Ok(ExperimentEvent { change: ExperimentChange::Defined(d), .. }) if d == definition
+    ));
+    assert_eq!(
+        experiment(&[
+            ("experiment", b"e1"),
+            ("op", b"experiment_stop"),
+            ("variant", b"b")
+        ])
+        .map(|e| e.change),
+        Ok(ExperimentChange::Stopped(
+            domain::ModelName::parse("b").unwrap()
+        ))
+    );
+    assert_eq!(
+        experiment(&[("experiment", b"e1"), ("op", b"experiment_delete")]).map(|e| e.change),
+        Ok(ExperimentChange::Deleted)
+    );
+    let refused = |pairs: &[(&str, &[u8])]| experiment(pairs).expect_err("refused");
+    let bad_weights = br#"{"kind":"ab","variants":["a","b"],"weights":[0.5,0.6]}"#;
+    assert!(
+        refused(&[
+            ("experiment", b"e1"),
+            ("op", b"experiment"),
+            ("spec", bad_weights)
+        ])
+        .contains("weights")
+    );
+    assert!(
+        refused(&[("experiment", b"e1"), ("op", b"experiment"), ("spec", b"{")]).contains("spec")
+    );
+    assert!(refused(&[("experiment", b"e1"), ("op", b"experiment")]).contains("spec"));
+    assert!(
+        refused(&[("experiment", b"a/b"), ("op", b"experiment_delete")]).contains("experiment")
+    );
+    assert!(refused(&[("experiment", b"e1"), ("op", b"define")]).contains("op"));
+    assert!(
+        refused(&[
+            ("experiment", b"e1"),
+            ("op", b"experiment_delete"),
+            ("trial", b"w")
+        ])
+        .contains("trial")
+    );
+    assert!(refused(&[("trial", b"w"), ("variant", b"b")]).contains("variant"));
 }
 
 #[test]

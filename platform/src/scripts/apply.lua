@@ -9,16 +9,19 @@
 -- model's history stream in the same step, so a fenced batch writes none
 -- and a replayed one none twice. Built by platform's ApplyCall; read by ApplyReply.
 -- KEYS[1] cursor hash, KEYS[2] stream, KEYS[3] dead stream, KEYS[4] models index,
--- KEYS[5..4+W] one model hash per write, in write order, then W history streams, in the same order
+-- KEYS[5..4+W] one model hash per write, in write order, then W history streams, in the same order,
+-- then the experiments index, the decisions stream and E experiment hashes (one per experiment op)
 -- ARGV[1] cursor the batch starts after, ARGV[2] its last entry id, ARGV[3] its entry count,
 -- ARGV[4] applier, ARGV[5] group, ARGV[6] dead maxlen, ARGV[7] #writes W,
 -- ARGV[8] #models created, ARGV[9] #models removed, ARGV[10] #dead letters,
--- ARGV[11] history retention (ms),
+-- ARGV[11] history retention (ms), ARGV[12] #experiment ops E, ARGV[13] decisions maxlen,
 -- then per write: 'c' n w (counts) or 'f' n w prior grid_points (whole), each followed by
 --   t (the hash's last-changed interval end; 0: keep), start ('0' go on, '1' fresh: drop the
 --   history and t first, '2' base: the history is known from the first point on),
 --   k, and k points t w n (oldest first); or 'x' (deleted, with its history),
 -- then the names created, the names removed, then per dead letter: entry id, reason, raw,
+-- then per experiment op: 'e' name spec at (defined), 's' name variant at (stopped: announced
+--   on the decisions stream), or 'x' name (deleted),
 -- then, optionally, a channel and a notice published once the batch is applied (for live views)
 -- Returns {'applied'}, {'replayed'} if this applier already applied exactly this batch (a resent
 -- request), or {'fenced', cursor} if someone else moved the cursor.
@@ -65,7 +68,7 @@ local function history(hash, key, at, k)
   end
 end
 
-local i = 12
+local i = 14
 for k = 5, 4 + writes do
   local kind = ARGV[i]
   if kind == 'x' then
@@ -119,6 +122,35 @@ for k = 0, dead - 1 do
     'id', ARGV[at_dead], 'reason', ARGV[at_dead + 1], 'raw', ARGV[at_dead + 2])
 end
 i = i + 3 * dead
+
+local index, decisions = KEYS[5 + 2 * writes], KEYS[6 + 2 * writes]
+for e = 1, tonumber(ARGV[12]) do
+  local hash, kind, name = KEYS[6 + 2 * writes + e], ARGV[i], ARGV[i + 1]
+  if kind == 'e' then
+    redis.call('HSET', hash, 'spec', ARGV[i + 2], 'defined_at', ARGV[i + 3])
+    redis.call('HDEL', hash, 'stopped', 'stopped_at')
+    redis.call('ZADD', index, 0, name)
+    i = i + 4
+  elseif kind == 's' then
+    if redis.call('EXISTS', hash) == 1 and not redis.call('HGET', hash, 'stopped') then
+      local from = redis.call('HGET', hash, 'decision') or ''
+      local seq = redis.call('HINCRBY', hash, 'seq', 1)
+      redis.call('HSET', hash, 'stopped', ARGV[i + 2], 'stopped_at', ARGV[i + 3])
+      local fields = {'experiment', name, 'seq', seq, 'status', 'stopped', 'from', from,
+        'to', ARGV[i + 2], 'p_best', '', 'expected_loss', '', 'at', ARGV[i + 3], 'counts', '{}'}
+      -- The id is the log time of the stop, so a rebuild gives the same ids.
+      local added = redis.pcall('XADD', decisions, 'MAXLEN', '~', ARGV[13], ARGV[i + 3] .. '-*', unpack(fields))
+      if type(added) == 'table' and added.err then
+        redis.call('XADD', decisions, 'MAXLEN', '~', ARGV[13], '*', unpack(fields))
+      end
+    end
+    i = i + 4
+  else
+    redis.call('DEL', hash)
+    redis.call('ZREM', index, name)
+    i = i + 2
+  end
+end
 
 redis.call('HSET', KEYS[1], 'id', ARGV[2], 'by', ARGV[4])
 if points_delta ~= 0 then

@@ -68,6 +68,39 @@ pub struct DeadEntry<'a> {
     pub raw: &'a str,
 }
 
+/// What a batch does to one experiment, in log order.
+#[derive(Debug, Clone, Copy)]
+pub enum ExperimentOp<'a> {
+    /// (Re)defined at log time `at`: `spec` is the definition's JSON.
+    Define {
+        /// The definition's JSON (an `ExperimentDraft`).
+        spec: &'a str,
+        /// Log time of the entry.
+        at: u64,
+    },
+    /// Stopped at `at` with `variant` chosen: announced on the decisions stream.
+    Stop {
+        /// The variant chosen.
+        variant: &'a str,
+        /// Log time of the entry.
+        at: u64,
+    },
+    /// Deleted.
+    Delete,
+}
+
+/// One experiment op of a batch.
+#[derive(Debug, Clone, Copy)]
+pub struct ExperimentWrite<'a> {
+    /// The experiment.
+    pub name: &'a str,
+    /// What happens to it.
+    pub op: ExperimentOp<'a>,
+}
+
+/// About how many entries the decisions stream keeps (`MAXLEN ~`).
+pub const DECISIONS_MAXLEN: u64 = 100_000;
+
 /// One call of the apply script: a batch of a partition's log, fenced by
 /// the cursor, written as each touched model's state after it.
 #[derive(Debug)]
@@ -95,6 +128,8 @@ pub struct ApplyCall<'a> {
     pub removed: &'a [&'a str],
     /// Entries to set aside.
     pub dead: &'a [DeadEntry<'a>],
+    /// The experiments' definitions, stops and deletions, in log order.
+    pub experiments: &'a [ExperimentWrite<'a>],
     /// A channel and a message published once the batch is applied.
     pub notice: Option<(&'a str, &'a str)>,
 }
@@ -115,7 +150,7 @@ impl ApplyCall<'_> {
             evalsha.arg(APPLY.get_hash());
             evalsha
         };
-        call.arg(4 + 2 * self.writes.len())
+        call.arg(6 + 2 * self.writes.len() + self.experiments.len())
             .arg(&self.keys.cursor)
             .arg(&self.keys.events)
             .arg(&self.keys.dead)
@@ -125,6 +160,10 @@ impl ApplyCall<'_> {
         }
         for update in self.writes {
             call.arg(self.keys.history_key(update.model));
+        }
+        call.arg(&self.keys.experiments).arg(&self.keys.decisions);
+        for write in self.experiments {
+            call.arg(self.keys.experiment_key(write.name));
         }
         call.arg(self.after)
             .arg(self.last)
@@ -136,7 +175,9 @@ impl ApplyCall<'_> {
             .arg(self.created.len())
             .arg(self.removed.len())
             .arg(self.dead.len())
-            .arg(self.retention);
+            .arg(self.retention)
+            .arg(self.experiments.len())
+            .arg(DECISIONS_MAXLEN);
         for update in self.writes {
             match update.write {
                 ModelWrite::Counts(counts) => call.arg("c").arg(counts.n()).arg(counts.w()),
@@ -169,6 +210,17 @@ impl ApplyCall<'_> {
         }
         for dead in self.dead {
             call.arg(dead.id).arg(dead.reason).arg(dead.raw);
+        }
+        for write in self.experiments {
+            match write.op {
+                ExperimentOp::Define { spec, at } => {
+                    call.arg("e").arg(write.name).arg(spec).arg(at)
+                }
+                ExperimentOp::Stop { variant, at } => {
+                    call.arg("s").arg(write.name).arg(variant).arg(at)
+                }
+                ExperimentOp::Delete => call.arg("x").arg(write.name),
+            };
         }
         if let Some((channel, message)) = self.notice {
             call.arg(channel).arg(message);

@@ -1,10 +1,12 @@
--- Resets a partition for a rebuild from its log: deletes its models (and their histories) and
+-- Resets a partition for a rebuild from its log: deletes its models (and their histories), its
+-- experiments and its decisions stream (the rebuild announces the same decisions again) and
 -- moves its cursor (and the consumer group) back to the start, so the whole
 -- log is applied again. Refused unless the log is whole (nothing trimmed or
 -- deleted since its first entry) and the models are those the caller named.
 -- KEYS[1] cursor hash, KEYS[2] stream, KEYS[3] models index, KEYS[4..3+M] model hashes,
--- KEYS[4+M..3+2M] their history streams
--- ARGV[1] group, ARGV[2] applier name
+-- KEYS[4+M..3+2M] their history streams, then the experiments index, the decisions stream
+-- and the experiments' hashes
+-- ARGV[1] group, ARGV[2] applier name, ARGV[3] M, ARGV[4] #experiments
 local info = redis.pcall('XINFO', 'STREAM', KEYS[2])
 if type(info) == 'table' and not info.err then
   local stream = {}
@@ -14,8 +16,9 @@ if type(info) == 'table' and not info.err then
       ' of ' .. stream['entries-added'] .. ' entries are no longer in the log')
   end
 end
-if redis.call('ZCARD', KEYS[3]) ~= (#KEYS - 3) / 2 then
-  return redis.error_reply('CHANGED the models changed while the rebuild started; run it again')
+if redis.call('ZCARD', KEYS[3]) ~= tonumber(ARGV[3])
+    or redis.call('ZCARD', KEYS[4 + 2 * tonumber(ARGV[3])]) ~= tonumber(ARGV[4]) then
+  return redis.error_reply('CHANGED the models or experiments changed while the rebuild started; run it again')
 end
 for i = 4, #KEYS do
   redis.call('DEL', KEYS[i])

@@ -102,6 +102,13 @@ impl PartitionAdmin for RedisPartitionAdmin {
             .query_async(&mut connection)
             .await
             .map_err(port_error)?;
+        let experiments: Vec<String> = redis::cmd("ZRANGE")
+            .arg(&keys.experiments)
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut connection)
+            .await
+            .map_err(port_error)?;
         let mut invocation = RESET_PARTITION.prepare_invoke();
         invocation
             .key(&keys.cursor)
@@ -113,7 +120,15 @@ impl PartitionAdmin for RedisPartitionAdmin {
         for model in &models {
             invocation.key(keys.history_key(model));
         }
-        invocation.arg(CONSUMER_GROUP).arg(&self.applier);
+        invocation.key(&keys.experiments).key(&keys.decisions);
+        for experiment in &experiments {
+            invocation.key(keys.experiment_key(experiment));
+        }
+        invocation
+            .arg(CONSUMER_GROUP)
+            .arg(&self.applier)
+            .arg(models.len())
+            .arg(experiments.len());
         invocation
             .invoke_async::<String>(&mut connection)
             .await

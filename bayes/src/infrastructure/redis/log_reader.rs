@@ -41,6 +41,8 @@ pub struct ReadSettings {
     /// The history's interval, ms (`None`: history off): each add is told
     /// the interval its entries fall in.
     pub interval: Option<u64>,
+    /// The decisions' tick, ms (`None`: none): a batch holds one tick's entries.
+    pub tick: Option<u64>,
 }
 
 /// Opens a reader per partition, each with its own connection.
@@ -234,7 +236,9 @@ impl PartitionLog for RedisPartitionLog {
     /// of the log: one blocking read, after the coalescing pause if the
     /// last read found entries.
     async fn read(&mut self, after: &str) -> Result<Read, PortError> {
-        let mut builder = BatchBuilder::new(after).with_interval(self.settings.interval);
+        let mut builder = BatchBuilder::new(after)
+            .with_interval(self.settings.interval)
+            .with_tick(self.settings.tick);
         let check_due = !self.at_tail
             || self
                 .last_loss_check
@@ -252,7 +256,8 @@ impl PartitionLog for RedisPartitionLog {
         }
         self.last_read = builder.entries();
         let read = builder.entries() as usize;
-        self.at_tail = read < self.count;
+        // A batch cut at a tick's end left entries behind: not at the tail.
+        self.at_tail = read < self.count && !builder.is_cut();
         self.count = if self.at_tail {
             self.settings.batch_size.max(1)
         } else {

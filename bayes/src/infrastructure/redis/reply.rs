@@ -5,7 +5,7 @@
 use super::raw::{Frame, RespError};
 use crate::application::{BatchBuilder, PortError};
 use platform::PartitionKeys;
-use platform::log_entry::{DEFAULT_MODEL, LogEvent, decode};
+use platform::log_entry::{DEFAULT_MODEL, Decoded, LogEvent, decode};
 use platform::partition::partition_of;
 use redis::Value;
 
@@ -98,7 +98,21 @@ fn push_entry(
     partitions: u32,
     builder: &mut BatchBuilder,
 ) {
-    let events = decode(fields).and_then(|events| {
+    let events = match decode(fields) {
+        Ok(Decoded::Experiment(event)) => {
+            let home = partition_of(event.name.as_str(), partitions);
+            if home == partition.index {
+                builder.push_experiment(id, event);
+                return;
+            }
+            Err(format!(
+                "experiment {} lives in partition {home}, not {}",
+                event.name, partition.index
+            ))
+        }
+        other => other,
+    };
+    let events = events.and_then(|events| {
         // A multi-model entry's models all live here, or the whole entry is refused.
         for event in events.iter() {
             let home = partition_of(event.model(), partitions);

@@ -24,6 +24,7 @@ use tokio::sync::Mutex;
 /// models there are.
 pub const MAX_CACHED_MODELS: usize = 1_000_000;
 
+mod experiments;
 mod history;
 mod scripts;
 

@@ -5,9 +5,10 @@ use super::{RedisPartitionStore, stored};
 use crate::application::{Batch, Op, PortError};
 use crate::infrastructure::redis::model_cache::Plan;
 use crate::infrastructure::redis::port_error;
+use platform::log_entry::ExperimentChange;
 use platform::notice::Notice;
 use platform::scripts::LOAD_MODELS;
-use platform::scripts::apply::{ApplyCall, DeadEntry, ModelUpdate};
+use platform::scripts::apply::{ApplyCall, DeadEntry, ExperimentOp, ExperimentWrite, ModelUpdate};
 use platform::stored_model::FIELDS;
 use platform::{PartitionKeys, StoredModel};
 use redis::{ErrorKind, ServerErrorKind, Value};
@@ -74,6 +75,35 @@ impl RedisPartitionStore {
                 raw: &d.raw,
             })
             .collect();
+        // Each op's text (a definition's JSON, a stop's variant) first, then borrowed.
+        let texts: Vec<String> = batch
+            .experiments
+            .iter()
+            .map(|op| match &op.event.change {
+                ExperimentChange::Defined(e) => platform::log_entry::experiments::spec(e),
+                ExperimentChange::Stopped(variant) => variant.to_string(),
+                ExperimentChange::Deleted => String::new(),
+            })
+            .collect();
+        let experiments: Vec<ExperimentWrite<'_>> = batch
+            .experiments
+            .iter()
+            .zip(&texts)
+            .map(|(op, text)| ExperimentWrite {
+                name: op.event.name.as_str(),
+                op: match op.event.change {
+                    ExperimentChange::Defined(_) => ExperimentOp::Define {
+                        spec: text,
+                        at: op.at,
+                    },
+                    ExperimentChange::Stopped(_) => ExperimentOp::Stop {
+                        variant: text,
+                        at: op.at,
+                    },
+                    ExperimentChange::Deleted => ExperimentOp::Delete,
+                },
+            })
+            .collect();
         let notice = Notice::of(partition, batch.ops.iter().map(Op::model)).to_json();
         let call = ApplyCall {
             keys,
@@ -87,6 +117,7 @@ impl RedisPartitionStore {
             created: &created,
             removed: &removed,
             dead: &dead,
+            experiments: &experiments,
             notice: Some((&self.keys.applied, &notice)),
         };
         let mut connection = self.connection.clone();
