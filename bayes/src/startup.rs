@@ -111,7 +111,10 @@ impl Application {
                 self.configuration.dead_maxlen,
             )
             .with_replicas_ack(self.redis.replicas_ack, self.redis.replicas_timeout())
-            .with_history(self.history),
+            .with_history(self.history)
+            .with_abort_before_announce(
+                self.configuration.fault_inject.as_deref() == Some("abort-before-announce"),
+            ),
         );
         let (render, changed) = RenderLoop::new(
             self.graphs.clone(),

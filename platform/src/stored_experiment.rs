@@ -211,6 +211,15 @@ pub struct DecisionEvent {
     pub counts: Vec<(String, [f64; 2])>,
 }
 
+/// A count as JSON: an integer when it is one (`250`, not `250.0`).
+fn count(value: f64) -> serde_json::Value {
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+        serde_json::json!(value as i64)
+    } else {
+        serde_json::json!(value)
+    }
+}
+
 /// Stream field names of a [`DecisionEvent`].
 pub mod event_fields {
     /// `experiment`.
@@ -241,7 +250,7 @@ impl DecisionEvent {
         let counts: serde_json::Map<String, serde_json::Value> = self
             .counts
             .iter()
-            .map(|(name, [w, n])| (name.clone(), serde_json::json!([w, n])))
+            .map(|(name, [w, n])| (name.clone(), serde_json::json!([count(*w), count(*n)])))
             .collect();
         let text = |v: Option<f64>| v.map_or_else(String::new, |v| v.to_string());
         vec![

@@ -236,7 +236,7 @@ impl Referee {
                     PortError::Failed(super::Cause::context("evaluation task failed", e))
                 })?;
             for (name, seq, event) in events {
-                metrics::counter!("bayes_decisions_evaluated_changed_total").increment(1);
+                metrics::counter!("bayes_decision_changes_total").increment(1);
                 match self
                     .store
                     .announce(self.partition, cursor, seq, &event)

@@ -178,13 +178,19 @@ impl Workers {
         partition: u32,
         stop: &CancellationToken,
     ) -> Option<Result<(), Superseded>> {
-        let store = self.referee.as_ref().map(|(s, _)| s.clone())?;
-        if batch.is_empty() && referee.watches_elsewhere() && referee.pending().is_none() {
-            if let Ok(now) = store.now().await {
-                referee.poll_elsewhere(now);
-            }
+        let Some(store) = self.referee.as_ref().map(|(s, _)| s.clone()) else {
+            return Some(Ok(()));
+        };
+        if batch.is_empty()
+            && referee.watches_elsewhere()
+            && referee.pending().is_none()
+            && let Ok(now) = store.now().await
+        {
+            referee.poll_elsewhere(now);
         }
-        let pending = referee.pending()?;
+        let Some(pending) = referee.pending() else {
+            return Some(Ok(()));
+        };
         let due = if batch.is_empty() {
             // Idle: the tick is over once the log's clock passed its end.
             store.now().await.is_ok_and(|now| now >= pending)

@@ -46,6 +46,9 @@ pub struct RedisPartitionStore {
     /// Each partition's models as of its cursor; a partition's applies run
     /// one at a time, so its lock is never contended.
     caches: Vec<Mutex<ModelCache>>,
+    /// A drill's fault: abort the process just before the first
+    /// announcement (after its batch was applied), as a kill -9 there would.
+    abort_before_announce: bool,
 }
 
 impl RedisPartitionStore {
@@ -70,7 +73,16 @@ impl RedisPartitionStore {
                 .map(|_| Mutex::new(ModelCache::default()))
                 .collect(),
             keys,
+            abort_before_announce: false,
         }
+    }
+
+    /// With `true`, aborts the process before its first announcement (the
+    /// drill's `FAULT_INJECT=abort-before-announce`).
+    #[must_use]
+    pub fn with_abort_before_announce(mut self, abort: bool) -> Self {
+        self.abort_before_announce = abort;
+        self
     }
 
     /// Writes each model's history, `history`'s interval and retention.

@@ -151,6 +151,10 @@ impl ExperimentStore for RedisPartitionStore {
         seq: u64,
         event: &DecisionEvent,
     ) -> Result<AnnounceReply, PortError> {
+        if self.abort_before_announce {
+            tracing::error!(experiment = %event.experiment, "fault injected: aborting before the announcement");
+            std::process::abort();
+        }
         let keys = self.partition(partition)?;
         let notice = Notice::of_experiment(partition, &event.experiment).to_json();
         let call = AnnounceCall {
