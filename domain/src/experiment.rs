@@ -9,7 +9,9 @@
 //! in Redis); [`Experiment::new`] checks every field of it, naming the
 //! field it refuses.
 
-use crate::decision::{Comparison, DecisionError, MAX_MODELS, SampleRatio, compare, sample_ratio};
+use crate::decision::{
+    Comparison, DecisionError, MAX_MODELS, SampleRatio, compare, decide_only, sample_ratio,
+};
 use crate::{DEFAULT_THRESHOLD, Evidence, ModelDefinition, ModelName};
 use serde::{Deserialize, Serialize};
 
@@ -99,6 +101,17 @@ pub enum Split {
     Weights(Vec<f64>),
     /// `bandit`: Thompson sampling, each arm at least this share.
     Floor(f64),
+}
+
+/// A winner and how sure: its chance to be best and its expected loss.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// The winner.
+    pub winner: ModelName,
+    /// Its chance to be best.
+    pub p_best: f64,
+    /// Its expected loss.
+    pub expected_loss: f64,
 }
 
 /// A checked experiment definition.
@@ -309,20 +322,46 @@ impl Experiment {
         &self,
         evidence: &[(ModelDefinition, E)],
     ) -> Result<Evaluation, DecisionError> {
+        let models = self.with_names(evidence)?;
+        let comparison = compare(&models, self.threshold)?;
+        let winner = comparison.decision.winner.map(|k| models[k].0.clone());
+        Ok(Evaluation { comparison, winner })
+    }
+
+    /// The winner alone, and its chance to be best and expected loss: what
+    /// [`Experiment::evaluate`] decides, without the comparison's lift
+    /// distributions and intervals (a referee's evaluation).
+    ///
+    /// # Errors
+    /// As [`Experiment::evaluate`].
+    pub fn decide<E: Copy + Into<Evidence>>(
+        &self,
+        evidence: &[(ModelDefinition, E)],
+    ) -> Result<Option<Verdict>, DecisionError> {
+        let models = self.with_names(evidence)?;
+        let (decision, ranking) = decide_only(&models, self.threshold)?;
+        Ok(decision.winner.map(|k| Verdict {
+            winner: models[k].0.clone(),
+            p_best: ranking.p_best[k],
+            expected_loss: ranking.expected_loss[k],
+        }))
+    }
+
+    fn with_names<'a, E: Copy + Into<Evidence>>(
+        &'a self,
+        evidence: &[(ModelDefinition, E)],
+    ) -> Result<Vec<(&'a ModelName, ModelDefinition, E)>, DecisionError> {
         if evidence.len() != self.variants.len() {
             return Err(DecisionError::TooFewModels {
                 given: evidence.len(),
                 min: self.variants.len(),
             });
         }
-        let models: Vec<(&ModelName, ModelDefinition, E)> = self
+        Ok(self
             .order()
             .zip(evidence)
             .map(|(name, (definition, e))| (name, *definition, *e))
-            .collect();
-        let comparison = compare(&models, self.threshold)?;
-        let winner = comparison.decision.winner.map(|k| models[k].0.clone());
-        Ok(Evaluation { comparison, winner })
+            .collect())
     }
 
     /// The sample-ratio-mismatch check of an A/B test: `trials` is each

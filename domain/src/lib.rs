@@ -35,15 +35,15 @@ pub use counts::{Counts, CountsError};
 pub use decision::{
     BaselineComparison, Comparison, DEFAULT_THRESHOLD, Decision, DecisionError, LiftDistribution,
     MAX_MODELS, ModelComparison, Ranking, Resolution, SRM_P_VALUE, SampleRatio, SampleRatioError,
-    TIE_LIMIT, Thompson, closed_form_prob_beats, compare, expected_loss, p_best, prob_beats, rank,
-    sample_ratio, thompson_choice,
+    TIE_LIMIT, Thompson, closed_form_prob_beats, compare, decide_only, expected_loss, p_best,
+    prob_beats, rank, sample_ratio, thompson_choice,
 };
 pub use defaults::DefaultDefinitions;
 pub use event::ModelEvent;
 pub use evidence::{Evidence, EvidenceError};
 pub use experiment::{
     Evaluation, Experiment, ExperimentDraft, ExperimentError, ExperimentKind, ExperimentLens,
-    MAX_VARIANTS, MIN_VARIANTS, Split,
+    MAX_VARIANTS, MIN_VARIANTS, Split, Verdict as ExperimentVerdict,
 };
 pub use format::plain_decimal;
 pub use grid::{Grid, GridError};

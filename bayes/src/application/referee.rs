@@ -17,11 +17,11 @@
 //! ones already announced find their record equal to the decision.
 
 use super::{Batch, PortError, ports::ExperimentStore};
-use domain::{Experiment, ModelName};
+use domain::Experiment;
 use foldhash::HashMap;
 use platform::log_entry::ExperimentChange;
 use platform::scripts::announce::AnnounceReply;
-use platform::stored_experiment::{DecisionEvent, Record, Status};
+use platform::stored_experiment::{Record, Status};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -229,12 +229,7 @@ impl Referee {
             let experiments: Vec<&Experiment> =
                 tracked.iter().map(|(_, t)| &t.experiment).collect();
             let evidence = self.store.evidence(&experiments, at).await?;
-            let owned: Vec<(String, Tracked)> = tracked.clone();
-            let events = tokio::task::spawn_blocking(move || changes(&owned, &evidence, at))
-                .await
-                .map_err(|e| {
-                    PortError::Failed(super::Cause::context("evaluation task failed", e))
-                })?;
+            let events = evaluate_in_parallel(&tracked, evidence, at).await?;
             for (name, seq, event) in events {
                 metrics::counter!("bayes_decision_changes_total").increment(1);
                 match self
@@ -295,64 +290,8 @@ impl Referee {
     }
 }
 
-/// The changes of decision among `tracked` given their `evidence` at `at`:
-/// each with the record's `seq` it was found against.
-fn changes(
-    tracked: &[(String, Tracked)],
-    evidence: &[Vec<(domain::ModelDefinition, domain::Evidence)>],
-    at: u64,
-) -> Vec<(String, u64, DecisionEvent)> {
-    let mut events = Vec::new();
-    for ((name, t), evidence) in tracked.iter().zip(evidence) {
-        let evaluation = match t.experiment.evaluate(evidence) {
-            Ok(evaluation) => evaluation,
-            Err(error) => {
-                tracing::warn!(experiment = %name, %error, "cannot evaluate the experiment");
-                continue;
-            }
-        };
-        let winner = evaluation.winner.as_ref().map(ModelName::to_string);
-        if winner == t.record.decision {
-            continue;
-        }
-        let standing = evaluation
-            .comparison
-            .models
-            .iter()
-            .find(|m| Some(&m.name) == winner.as_ref());
-        let order: Vec<&ModelName> = t.experiment.order().collect();
-        let counts = t
-            .experiment
-            .variants()
-            .iter()
-            .filter_map(|v| {
-                let k = order.iter().position(|o| *o == v)?;
-                let (_, e) = evidence.get(k)?;
-                Some((v.to_string(), [e.w(), e.n()]))
-            })
-            .collect();
-        events.push((
-            name.clone(),
-            t.record.seq,
-            DecisionEvent {
-                experiment: name.clone(),
-                seq: 0,
-                status: if winner.is_some() {
-                    Status::Decided
-                } else {
-                    Status::Running
-                },
-                from: t.record.decision.clone(),
-                to: winner,
-                p_best: standing.map(|m| m.p_best),
-                expected_loss: standing.map(|m| m.expected_loss),
-                at,
-                counts,
-            },
-        ));
-    }
-    events
-}
+mod evaluation;
+use evaluation::evaluate_in_parallel;
 
 #[cfg(test)]
 mod tests;

@@ -126,6 +126,39 @@ pub fn compare<N: AsRef<str>, E: Copy + Into<Evidence>>(
     })
 }
 
+/// The decision alone (no lift distributions, intervals or closed forms):
+/// what [`compare`] decides, with each model's `p_best` and expected loss,
+/// at a fraction of its cost. For a referee that evaluates many
+/// experiments every second.
+///
+/// # Errors
+/// As [`compare`].
+pub fn decide_only<N: AsRef<str>, E: Copy + Into<Evidence>>(
+    models: &[(N, ModelDefinition, E)],
+    threshold: f64,
+) -> Result<(Decision, super::Ranking), DecisionError> {
+    check_model_count(models.len(), 2)?;
+    if !(threshold.is_finite() && threshold >= 0.0) {
+        return Err(DecisionError::Threshold(threshold));
+    }
+    let posteriors = models
+        .iter()
+        .map(|(name, definition, evidence)| {
+            Posterior::new(definition.grid, definition.prior, *evidence)
+                .map_err(|source| posterior_error(name, source))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let ranking = rank_refs(&posteriors.iter().collect::<Vec<_>>());
+    let pinned = posteriors
+        .iter()
+        .enumerate()
+        .filter(|(_, posterior)| posterior.is_pinned_at_prior_edge())
+        .map(|(k, _)| k)
+        .collect();
+    let decision = decide(&ranking.expected_loss, threshold, ranking.p_tie, pinned);
+    Ok((decision, ranking))
+}
+
 /// The candidate (named `name`) against the baseline, on the grids and in
 /// closed form.
 fn against(

@@ -25,7 +25,7 @@ mod thompson;
 
 pub use best::{Ranking, expected_loss, p_best, prob_beats, rank};
 pub use closed_form::closed_form_prob_beats;
-pub use compare::{BaselineComparison, Comparison, ModelComparison, compare};
+pub use compare::{BaselineComparison, Comparison, ModelComparison, compare, decide_only};
 pub use lift::LiftDistribution;
 pub use resolution::{Decision, Resolution, TIE_LIMIT};
 pub use srm::{SRM_P_VALUE, SampleRatio, SampleRatioError, sample_ratio};

@@ -111,6 +111,18 @@ fn the_evaluation_compares_baseline_first_and_names_the_winner() {
         (definition, Counts::new(300, 1_000).unwrap()),
     ];
     let evaluation = experiment.evaluate(&strong).unwrap();
+    // The decision alone agrees with the comparison's, number for number.
+    let verdict = experiment.decide(&strong).unwrap().unwrap();
+    assert_eq!(verdict.winner.as_str(), "a");
+    assert_eq!(verdict.p_best, evaluation.comparison.models[1].p_best);
+    assert_eq!(
+        verdict.expected_loss,
+        evaluation.comparison.models[1].expected_loss
+    );
+    assert_eq!(
+        experiment.decide(&strong[..1]).map(|_| ()),
+        Err(experiment.evaluate(&strong[..1]).unwrap_err())
+    );
     assert_eq!(evaluation.comparison.models[0].name, "b");
     assert_eq!(evaluation.winner.as_ref().map(ModelName::as_str), Some("a"));
     let weak = [
@@ -118,6 +130,7 @@ fn the_evaluation_compares_baseline_first_and_names_the_winner() {
         (definition, Counts::new(2, 10).unwrap()),
     ];
     assert_eq!(experiment.evaluate(&weak).unwrap().winner, None);
+    assert_eq!(experiment.decide(&weak).unwrap(), None);
     assert!(experiment.evaluate(&strong[..1]).is_err());
 }
 

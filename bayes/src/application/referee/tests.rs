@@ -1,6 +1,8 @@
 use super::*;
 use crate::application::batch::{BatchBuilder, ExperimentEvent};
+use domain::ModelName;
 use domain::{Counts, Evidence, ExperimentDraft, ModelDefinition, ModelEvent};
+use platform::stored_experiment::DecisionEvent;
 use platform::stored_experiment::StoredExperiment;
 use std::sync::Mutex;
 
