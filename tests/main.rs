@@ -19,6 +19,7 @@ mod defaults;
 mod delivery;
 mod drifting_bandit;
 mod drills;
+mod experiments;
 mod graphs;
 mod history;
 mod idempotency;

@@ -1,4 +1,4 @@
-//! The soak: a steady load for SOAK_SECONDS (600 under CI, else 60), with
+//! The soak: a steady load for SOAK_SECONDS (300 under CI, else 60), with
 //! memory, the consumer group's lag and error logs watched throughout. Run on its own
 //! by scripts/test (`cargo test -p e2e -- --ignored`), so nothing else
 //! competes with it for the two cores.
@@ -8,7 +8,7 @@ use std::time::Duration;
 
 fn soak_duration() -> Duration {
     let default = if std::env::var("CI").is_ok_and(|ci| ci == "true") {
-        600
+        300
     } else {
         60
     };

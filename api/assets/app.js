@@ -51,6 +51,8 @@ function needToken() {
   $('#token').hidden = false;
   $('#models').hidden = true;
   $('#comparison').hidden = true;
+  $('#experiments').hidden = true;
+  $('#experiment').hidden = true;
   status('token needed');
   $('#token-input').focus();
 }
@@ -63,7 +65,6 @@ async function openSession(event) {
     input.value = '';
     $('#token-error').textContent = '';
     $('#token').hidden = true;
-    $('#models').hidden = false;
     await start();
   } catch (error) {
     $('#token-error').textContent = error instanceof TokenNeeded ? 'That token was refused.' : error.message;
@@ -276,9 +277,10 @@ function valueTicks(lo, hi, count) {
 }
 const tickText = (v) => (Math.abs(v) >= 10_000 ? `${(v / 1000).toFixed(0)}k` : String(Number(v.toPrecision(6))));
 
-// One time chart: `series` of [{t, y}] lines, an optional band
-// [{t, lo, hi}], y from y0 to y1; `kind` names it for styles and tests.
-function timeChart({ kind, label, t0, t1, y0, y1, series, band, height, yText, points }) {
+// One time chart: `series` of [{t, y}] lines (each with an optional band
+// of its colour), an optional band [{t, lo, hi}], y from y0 to y1, `marks`
+// [{t, text}] drawn as labelled vertical lines; `kind` names it for styles and tests.
+function timeChart({ kind, label, t0, t1, y0, y1, series, band, height, yText, points, marks }) {
   const { W, L, R } = CHART, H = height, T = 10, B = 22;
   const x = (t) => L + ((t - t0) / Math.max(t1 - t0, 1)) * (W - L - R);
   const y = (v) => T + (1 - (v - y0) / Math.max(y1 - y0, 1e-12)) * (H - T - B);
@@ -299,6 +301,15 @@ function timeChart({ kind, label, t0, t1, y0, y1, series, band, height, yText, p
     const upper = band.map((p) => xy(p.t, p.hi));
     const lower = band.map((p) => xy(p.t, p.lo)).reverse();
     out += `<path class="band" d="M${upper.join('L')}L${lower.join('L')}Z"></path>`;
+  }
+  for (const s of series) {
+    if (!s.band || !s.band.length) continue;
+    const upper = s.band.map((p) => xy(p.t, p.hi));
+    const lower = s.band.map((p) => xy(p.t, p.lo)).reverse();
+    out += `<path class="series-band" data-series="${esc(s.name)}" fill="${s.color}" d="M${upper.join('L')}L${lower.join('L')}Z"></path>`;
+  }
+  for (const m of marks || []) {
+    out += `<line class="mark" x1="${x(m.t).toFixed(1)}" x2="${x(m.t).toFixed(1)}" y1="${T}" y2="${H - B}"><title>${esc(`${when(m.t)}: ${m.text}`)}</title></line>`;
   }
   series.forEach((s, i) => {
     if (!s.points.length) return;
@@ -557,6 +568,8 @@ function listen() {
   events.addEventListener('applied', (event) => guard((async () => {
     const notice = JSON.parse(event.data);
     if (notice.more) { await reload(); return; }
+    // Before the models are read: a model not seen before may be a new experiment's.
+    experimentsNotice(notice);
     await Promise.all(notice.models.filter((n) => state.models.has(n) || !state.next).map(refreshModel));
     render();
     if (notice.models.includes(state.open)) scheduleHistory();
@@ -566,7 +579,7 @@ function listen() {
 
 async function reload() {
   state.models.clear();
-  await loadPage(null);
+  await Promise.all([loadPage(null), reloadExperiments()]);
   if (state.open && !state.models.has(state.open)) closeHistory();
   if (state.open) scheduleHistory();
   await compare();
@@ -615,6 +628,6 @@ document.addEventListener('DOMContentLoaded', () => {
     guard(reload());
   });
   $('#compare-selected').addEventListener('click', () => { location.hash = `compare=${state.compare.join(',')}`; });
-  window.addEventListener('hashchange', () => { fromHash(); render(); guard(compare()); });
+  window.addEventListener('hashchange', () => { fromHash(); routeExperiments(); render(); guard(compare()); });
   guard(start());
 });

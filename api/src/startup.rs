@@ -5,7 +5,7 @@
 //! with every task supervised: one that ends or panics early stops the api.
 
 use crate::application::history::Timelines;
-use crate::application::{Catalog, Decisions, Ingest, ModelLimit, ModelQuery, Tokens};
+use crate::application::{Catalog, Decisions, Experiments, Ingest, ModelLimit, ModelQuery, Tokens};
 use crate::configuration::Configuration;
 use crate::infrastructure::http::{ApiError, AppState, UseCases, app};
 use crate::infrastructure::redis::{
@@ -87,13 +87,24 @@ impl Application {
             .settings()
             .map_err(anyhow::Error::msg)?;
         let limit = Arc::new(ModelLimit::new(configuration.max_models, store.clone()));
+        let catalog = Catalog::new(store.clone(), log.clone(), defaults).with_limit(limit.clone());
+        let decisions = Decisions::new(store.clone(), defaults);
+        let timelines = Timelines::new(store.clone(), defaults, history);
+        let experiments = Experiments::new(
+            store.clone(),
+            log.clone(),
+            catalog.clone(),
+            decisions.clone(),
+            timelines.clone(),
+        )
+        .with_limit(limit.clone());
         let use_cases = UseCases {
-            ingest: Ingest::new(log.clone(), crate::application::ingest::MAX_BATCH)
-                .with_limit(limit.clone()),
+            ingest: Ingest::new(log, crate::application::ingest::MAX_BATCH).with_limit(limit),
             query: ModelQuery::new(store.clone(), defaults),
-            catalog: Catalog::new(store.clone(), log, defaults).with_limit(limit),
-            decisions: Decisions::new(store.clone(), defaults),
-            timelines: Timelines::new(store.clone(), defaults, history),
+            catalog,
+            decisions,
+            timelines,
+            experiments,
         };
         let readiness = Arc::new(RedisReadiness::new(
             connection.clone(),

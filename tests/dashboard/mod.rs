@@ -6,6 +6,7 @@
 //! page or the browser's console (a `/favicon.ico` 404 included). And the
 //! event stream itself, over HTTP.
 
+mod experiments;
 mod over_time;
 
 use crate::harness::{Browser, SETTLE, TestApp, eventually};

@@ -4,6 +4,7 @@
 //! from the log, which announces the same events with the same ids.
 
 mod announce;
+mod http;
 mod replay;
 
 use crate::harness::TestApp;

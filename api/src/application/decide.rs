@@ -7,7 +7,8 @@ use super::model_list::ModelList;
 use super::verdict::Compared;
 use super::{Cause, ModelStore, PortError};
 use domain::{
-    DecisionError, DefaultDefinitions, Evidence, ModelDefinition, Posterior, Thompson, Warning,
+    Counts, DecisionError, DefaultDefinitions, Evidence, ModelDefinition, ModelName, Posterior,
+    Thompson, Warning,
 };
 use serde::Serialize;
 use std::sync::Arc;
@@ -69,6 +70,26 @@ impl From<LensError> for DecideError {
     }
 }
 
+/// How a model that does not exist is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// [`DecideError::Unknown`].
+    Refuse,
+    /// As a model with no observations and the default definition (an
+    /// experiment's variant deleted by hand: it comes back on its next
+    /// observation).
+    Empty,
+}
+
+/// The models a decision is made among, as read.
+struct Loaded {
+    /// Name, definition and the evidence the lens reads.
+    models: Vec<(String, ModelDefinition, Evidence)>,
+    /// Each model's full counts (whatever the lens).
+    counts: Vec<Counts>,
+    report: Option<LensReport>,
+}
+
 impl Decisions {
     /// Decisions over `store`'s models; `defaults` for one stored without a definition.
     pub fn new(store: Arc<dyn ModelStore>, defaults: DefaultDefinitions) -> Self {
@@ -86,15 +107,38 @@ impl Decisions {
         threshold: f64,
         lens: Lens,
     ) -> Result<Compared, DecideError> {
-        let (models, report) = self.load(names, lens).await?;
+        let (compared, _) = self
+            .compare_among(names.names(), threshold, lens, Missing::Refuse)
+            .await?;
+        Ok(compared)
+    }
+
+    /// As [`Decisions::compare`], of `names` as given, with each model's
+    /// full counts (whatever the lens), in the same order.
+    ///
+    /// # Errors
+    /// As [`Decisions::compare`].
+    pub async fn compare_among(
+        &self,
+        names: &[ModelName],
+        threshold: f64,
+        lens: Lens,
+        missing: Missing,
+    ) -> Result<(Compared, Vec<Counts>), DecideError> {
+        let Loaded {
+            models,
+            counts,
+            report,
+        } = self.load(names, lens, missing).await?;
         let comparison = tokio::task::spawn_blocking(move || domain::compare(&models, threshold))
             .await
             .map_err(|e| PortError::Failed(Cause::context("compare task failed", e)))??;
         metrics::counter!("api_decisions_total", "kind" => "compare").increment(1);
-        Ok(Compared {
+        let compared = Compared {
             lens: report,
             ..comparison.into()
-        })
+        };
+        Ok((compared, counts))
     }
 
     /// One Thompson draw among `names`, each chosen with at least `floor`.
@@ -107,7 +151,24 @@ impl Decisions {
         floor: f64,
         lens: Lens,
     ) -> Result<Choice, DecideError> {
-        let (mut models, report) = self.load(names, lens).await?;
+        self.choose_among(names.names(), floor, lens, Missing::Refuse)
+            .await
+    }
+
+    /// As [`Decisions::choose`], among `names` as given.
+    ///
+    /// # Errors
+    /// As [`Decisions::choose`].
+    pub async fn choose_among(
+        &self,
+        names: &[ModelName],
+        floor: f64,
+        lens: Lens,
+        missing: Missing,
+    ) -> Result<Choice, DecideError> {
+        let Loaded {
+            mut models, report, ..
+        } = self.load(names, lens, missing).await?;
         let chosen = tokio::task::spawn_blocking(move || {
             let posteriors = models
                 .iter()
@@ -147,26 +208,58 @@ impl Decisions {
         Ok(chosen)
     }
 
-    /// Loads each model's evidence under `lens` (one "now" for all: the
-    /// latest of their reads).
+    /// Loads each model's evidence under `lens`, all at once (the reads
+    /// are pipelined on the one connection) and at one "now".
     async fn load(
         &self,
-        names: &ModelList,
+        names: &[ModelName],
         lens: Lens,
-    ) -> Result<(Vec<(String, ModelDefinition, Evidence)>, Option<LensReport>), DecideError> {
-        let mut models = Vec::with_capacity(names.names().len());
-        let mut report = None;
-        for model in names.names() {
-            let lensed = lens::read(self.store.as_ref(), model, lens)
-                .await?
-                .ok_or_else(|| DecideError::Unknown(model.to_string()))?;
-            models.push((
+        missing: Missing,
+    ) -> Result<Loaded, DecideError> {
+        let now = match lens {
+            Lens::All => None,
+            Lens::Window(_) | Lens::HalfLife(_) => Some(self.store.now().await?),
+        };
+        let store = self.store.as_ref();
+        let reads = names
+            .iter()
+            .map(|model| lens::read_at(store, model, lens, now));
+        let read = futures_util::future::try_join_all(reads).await?;
+        let mut loaded = Loaded {
+            models: Vec::with_capacity(names.len()),
+            counts: Vec::with_capacity(names.len()),
+            report: None,
+        };
+        for (model, lensed) in names.iter().zip(read) {
+            let (definition, evidence, counts) = match lensed {
+                Some(lensed) => {
+                    loaded.report = lensed.report.or(loaded.report);
+                    (
+                        lensed.state.definition,
+                        lensed.evidence,
+                        lensed.state.counts,
+                    )
+                }
+                None if missing == Missing::Empty => (None, Evidence::ZERO, Counts::ZERO),
+                None => return Err(DecideError::Unknown(model.to_string())),
+            };
+            loaded.models.push((
                 model.to_string(),
-                lensed.state.definition.unwrap_or(self.defaults.of(model)),
-                lensed.evidence,
+                definition.unwrap_or(self.defaults.of(model)),
+                evidence,
             ));
-            report = lensed.report.or(report);
+            loaded.counts.push(counts);
         }
-        Ok((models, report))
+        if loaded.report.is_none()
+            && let (Some(as_of), Lens::Window(span) | Lens::HalfLife(span)) = (now, lens)
+        {
+            loaded.report = Some(LensReport {
+                window: matches!(lens, Lens::Window(_)).then(|| span.to_string()),
+                half_life: matches!(lens, Lens::HalfLife(_)).then(|| span.to_string()),
+                since: None,
+                as_of,
+            });
+        }
+        Ok(loaded)
     }
 }

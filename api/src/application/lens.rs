@@ -97,6 +97,20 @@ pub async fn read(
     model: &ModelName,
     lens: Lens,
 ) -> Result<Option<Lensed>, LensError> {
+    read_at(store, model, lens, None).await
+}
+
+/// As [`read`], at `now` if given (several models read at one "now"; else
+/// the store's clock is asked when the lens needs it).
+///
+/// # Errors
+/// As [`read`].
+pub async fn read_at(
+    store: &dyn ModelStore,
+    model: &ModelName,
+    lens: Lens,
+    now: Option<u64>,
+) -> Result<Option<Lensed>, LensError> {
     let span = match lens {
         Lens::All => {
             return Ok(store.load(model).await?.map(|state| Lensed {
@@ -107,7 +121,10 @@ pub async fn read(
         }
         Lens::Window(span) | Lens::HalfLife(span) => span,
     };
-    let now = store.now().await?;
+    let now = match now {
+        Some(now) => now,
+        None => store.now().await?,
+    };
     let start = now.saturating_sub(span.millis());
     let range = match lens {
         // Only the counts at the window's start are needed.

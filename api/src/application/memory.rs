@@ -8,7 +8,8 @@ use super::{
     StoreHealth, StoredHistory,
 };
 use async_trait::async_trait;
-use domain::{Counts, ModelDefinition, ModelName, ModelState, Observation};
+use domain::{Counts, Experiment, ModelDefinition, ModelName, ModelState, Observation};
+use platform::stored_experiment::{DecisionEvent, StoredExperiment};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -20,6 +21,10 @@ pub struct MemoryModels {
     models: Mutex<BTreeMap<ModelName, ModelState>>,
     /// Idempotency keys recorded: (model, key) → (fingerprint, first answer).
     keys: Mutex<HashMap<(ModelName, String), (String, Appended)>>,
+    /// Experiments as bayes would store them once applied.
+    experiments: Mutex<BTreeMap<ModelName, StoredExperiment>>,
+    /// Announced decisions, oldest first: (stream id, event).
+    decisions: Mutex<Vec<(String, DecisionEvent)>>,
     down: AtomicBool,
     full: AtomicBool,
     entries: AtomicU64,
@@ -56,6 +61,19 @@ impl MemoryModels {
         self.lock().get(&name).copied()
     }
 
+    /// Announces `event` as bayes would (on the decisions stream).
+    pub fn announce(&self, event: DecisionEvent) {
+        let mut decisions = lock(&self.decisions);
+        let id = format!("{}-{}", event.at, decisions.len());
+        decisions.push((id, event));
+    }
+
+    fn now_ms() -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    }
+
     fn check(&self) -> Result<(), PortError> {
         if self.down.load(Ordering::SeqCst) {
             Err(PortError::Unavailable("connection refused".into()))
@@ -77,6 +95,12 @@ impl MemoryModels {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 const EMPTY: ModelState = ModelState {
@@ -152,6 +176,47 @@ impl EventLog for MemoryModels {
         self.lock().remove(model);
         Ok(self.next_id())
     }
+
+    async fn define_experiment(
+        &self,
+        name: &ModelName,
+        experiment: &Experiment,
+    ) -> Result<EventId, PortError> {
+        self.check()?;
+        let mut experiments = lock(&self.experiments);
+        let record = experiments
+            .get(name)
+            .map(|e| e.record.clone())
+            .unwrap_or_default();
+        experiments.insert(
+            name.clone(),
+            StoredExperiment {
+                experiment: experiment.clone(),
+                defined_at: Self::now_ms(),
+                record,
+                stopped: None,
+            },
+        );
+        Ok(self.next_id())
+    }
+
+    async fn stop_experiment(
+        &self,
+        name: &ModelName,
+        variant: &ModelName,
+    ) -> Result<EventId, PortError> {
+        self.check()?;
+        if let Some(stored) = lock(&self.experiments).get_mut(name) {
+            stored.stopped = Some((variant.to_string(), Self::now_ms()));
+        }
+        Ok(self.next_id())
+    }
+
+    async fn delete_experiment(&self, name: &ModelName) -> Result<EventId, PortError> {
+        self.check()?;
+        lock(&self.experiments).remove(name);
+        Ok(self.next_id())
+    }
 }
 
 #[async_trait]
@@ -185,9 +250,44 @@ impl ModelStore for MemoryModels {
     }
 
     async fn now(&self) -> Result<u64, PortError> {
-        Ok(std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)))
+        Ok(Self::now_ms())
+    }
+
+    async fn experiment(&self, name: &ModelName) -> Result<Option<StoredExperiment>, PortError> {
+        self.check()?;
+        Ok(lock(&self.experiments).get(name).cloned())
+    }
+
+    async fn experiments(
+        &self,
+        after: Option<&ModelName>,
+        limit: usize,
+    ) -> Result<Vec<(ModelName, StoredExperiment)>, PortError> {
+        self.check()?;
+        let start = match after {
+            Some(after) => std::ops::Bound::Excluded(after.clone()),
+            None => std::ops::Bound::Unbounded,
+        };
+        Ok(lock(&self.experiments)
+            .range((start, std::ops::Bound::Unbounded))
+            .take(limit)
+            .map(|(name, stored)| (name.clone(), stored.clone()))
+            .collect())
+    }
+
+    async fn decisions(
+        &self,
+        name: &ModelName,
+        limit: usize,
+    ) -> Result<Vec<(String, DecisionEvent)>, PortError> {
+        self.check()?;
+        Ok(lock(&self.decisions)
+            .iter()
+            .rev()
+            .filter(|(_, event)| event.experiment == name.as_str())
+            .take(limit)
+            .cloned()
+            .collect())
     }
 
     /// Memory keeps no history: a model's counts are one point, now.

@@ -2,7 +2,8 @@
 
 use super::Guard;
 use async_trait::async_trait;
-use domain::{History, ModelDefinition, ModelName, ModelState, Observation};
+use domain::{Experiment, History, ModelDefinition, ModelName, ModelState, Observation};
+use platform::stored_experiment::{DecisionEvent, StoredExperiment};
 use serde::Serialize;
 
 pub use platform::Cause;
@@ -85,6 +86,24 @@ pub trait EventLog: Send + Sync {
 
     /// Appends the deletion of `model`; bayes applies it in log order.
     async fn delete(&self, model: &ModelName) -> Result<EventId, PortError>;
+
+    /// Appends the (re)definition of the experiment `name`, in its
+    /// partition; bayes applies it in log order.
+    async fn define_experiment(
+        &self,
+        name: &ModelName,
+        experiment: &Experiment,
+    ) -> Result<EventId, PortError>;
+
+    /// Appends the stop of the experiment `name`, with `variant` chosen.
+    async fn stop_experiment(
+        &self,
+        name: &ModelName,
+        variant: &ModelName,
+    ) -> Result<EventId, PortError>;
+
+    /// Appends the deletion of the experiment `name` (its models stay).
+    async fn delete_experiment(&self, name: &ModelName) -> Result<EventId, PortError>;
 }
 
 /// Read access to the models the subscriber maintains.
@@ -114,6 +133,25 @@ pub trait ModelStore: Send + Sync {
         model: &ModelName,
         range: HistoryRange,
     ) -> Result<Option<StoredHistory>, PortError>;
+
+    /// The experiment `name` as bayes stored it; `None` if it does not
+    /// exist (or bayes has not applied its definition yet).
+    async fn experiment(&self, name: &ModelName) -> Result<Option<StoredExperiment>, PortError>;
+
+    /// Up to `limit` experiments in name order, after `after` if given.
+    async fn experiments(
+        &self,
+        after: Option<&ModelName>,
+        limit: usize,
+    ) -> Result<Vec<(ModelName, StoredExperiment)>, PortError>;
+
+    /// The decisions announced for the experiment `name`, newest first, at
+    /// most `limit`: each with its stream id.
+    async fn decisions(
+        &self,
+        name: &ModelName,
+        limit: usize,
+    ) -> Result<Vec<(String, DecisionEvent)>, PortError>;
 }
 
 /// Which of a model's history points to read: the last at or before

@@ -109,6 +109,30 @@ mod tests {
         ) -> Result<Option<crate::application::StoredHistory>, PortError> {
             Ok(None)
         }
+
+        async fn experiment(
+            &self,
+            _: &ModelName,
+        ) -> Result<Option<platform::stored_experiment::StoredExperiment>, PortError> {
+            Ok(None)
+        }
+
+        async fn experiments(
+            &self,
+            _: Option<&ModelName>,
+            _: usize,
+        ) -> Result<Vec<(ModelName, platform::stored_experiment::StoredExperiment)>, PortError>
+        {
+            Ok(Vec::new())
+        }
+
+        async fn decisions(
+            &self,
+            _: &ModelName,
+            _: usize,
+        ) -> Result<Vec<(String, platform::stored_experiment::DecisionEvent)>, PortError> {
+            Ok(Vec::new())
+        }
     }
 
     fn query(counts: Counts, definition: Option<ModelDefinition>) -> ModelQuery {

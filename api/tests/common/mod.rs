@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test file uses its own part
 
 use api::application::memory::MemoryModels;
-use api::application::{Catalog, Decisions, Ingest, ModelQuery};
+use api::application::{Catalog, Decisions, Experiments, Ingest, ModelQuery};
 use api::infrastructure::http::{AppState, UseCases, app};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
@@ -31,16 +31,27 @@ fn bounded_router(up: bool, full: bool, max_batch: usize) -> (axum::Router, Arc<
     memory.set_up(up);
     memory.set_full(full);
     let defaults = DefaultDefinitions::default();
+    let catalog = Catalog::new(memory.clone(), memory.clone(), defaults);
+    let decisions = Decisions::new(memory.clone(), defaults);
+    let timelines = api::application::history::Timelines::new(
+        memory.clone(),
+        defaults,
+        platform::log_time::HistorySettings::DEFAULT,
+    );
+    let experiments = Experiments::new(
+        memory.clone(),
+        memory.clone(),
+        catalog.clone(),
+        decisions.clone(),
+        timelines.clone(),
+    );
     let use_cases = UseCases {
         ingest: Ingest::new(memory.clone(), max_batch),
         query: ModelQuery::new(memory.clone(), defaults),
-        catalog: Catalog::new(memory.clone(), memory.clone(), defaults),
-        decisions: Decisions::new(memory.clone(), defaults),
-        timelines: api::application::history::Timelines::new(
-            memory.clone(),
-            defaults,
-            platform::log_time::HistorySettings::DEFAULT,
-        ),
+        catalog,
+        decisions,
+        timelines,
+        experiments,
     };
     let state = AppState::new(
         use_cases,

@@ -3,10 +3,10 @@
 
 use super::parallel::in_parallel;
 use super::{COMPARE_POINTS, MAX_COMPARE_POINTS, MAX_POINTS, TimeQuery, Timelines};
-use crate::application::decide::DecideError;
+use crate::application::decide::{DecideError, Missing};
 use crate::application::model_list::ModelList;
 use crate::application::{Cause, HistoryRange, PortError};
-use domain::{Counts, DecisionError, History, ModelDefinition, Posterior};
+use domain::{Counts, DecisionError, History, ModelDefinition, ModelName, Posterior};
 use platform::log_time::{Span, format_moment};
 use serde::Serialize;
 
@@ -47,6 +47,15 @@ pub struct CompareHistory {
     pub points: Vec<ComparedAt>,
 }
 
+/// The models of a comparison over time, as read: name, definition and
+/// history each, the points in time to evaluate, the step and "now".
+pub(super) struct Prepared {
+    pub(super) models: Vec<(String, ModelDefinition, History)>,
+    pub(super) times: Vec<u64>,
+    pub(super) step: u64,
+    pub(super) as_of: u64,
+}
+
 impl Timelines {
     /// The chance to win and expected loss of each of `names` at every
     /// step of `query` in which one of them changed.
@@ -58,22 +67,56 @@ impl Timelines {
         names: &ModelList,
         query: TimeQuery,
     ) -> Result<CompareHistory, DecideError> {
+        let Prepared {
+            models,
+            times,
+            step,
+            as_of,
+        } = self.prepare(names.names(), query, Missing::Refuse).await?;
+        let names: Vec<String> = models.iter().map(|(name, _, _)| name.clone()).collect();
+        let points = tokio::task::spawn_blocking(move || {
+            in_parallel(&times, 4, |t| compared_at(&models, *t))
+        })
+        .await
+        .map_err(|e| PortError::Failed(Cause::context("compare history task failed", e)))??;
+        Ok(CompareHistory {
+            models: names,
+            step_ms: step,
+            as_of,
+            points,
+        })
+    }
+
+    /// Reads the histories of `names` (all at once) and picks the points
+    /// in time of `query` at which one of them changed.
+    pub(super) async fn prepare(
+        &self,
+        names: &[ModelName],
+        query: TimeQuery,
+        missing: Missing,
+    ) -> Result<Prepared, DecideError> {
         let (from, to, step) = query.check(self.settings).map_err(DecideError::BadRange)?;
         let range = HistoryRange {
             from,
             to,
             limit: MAX_POINTS,
         };
-        let mut models = Vec::with_capacity(names.names().len());
         let as_of = self.store.now().await?;
-        for name in names.names() {
-            let stored = self
-                .store
-                .history(name, range)
-                .await?
-                .ok_or_else(|| DecideError::Unknown(name.to_string()))?;
-            let definition = stored.state.definition.unwrap_or(self.defaults.of(name));
-            models.push((name.to_string(), definition, stored.history));
+        let store = self.store.as_ref();
+        let reads = names.iter().map(|name| store.history(name, range));
+        let read = futures_util::future::try_join_all(reads).await?;
+        let mut models = Vec::with_capacity(names.len());
+        for (name, stored) in names.iter().zip(read) {
+            let (definition, history) = match stored {
+                Some(stored) => (stored.state.definition, stored.history),
+                None if missing == Missing::Empty => (
+                    None,
+                    History::new(Vec::new(), 0).map_err(|e| PortError::Failed(Cause::new(e)))?,
+                ),
+                None => return Err(DecideError::Unknown(name.to_string())),
+            };
+            let definition = definition.unwrap_or(self.defaults.of(name));
+            models.push((name.to_string(), definition, history));
         }
         // Not before any model's history is known: from its latest start
         // if no `from` was asked, else a 400 saying where it starts.
@@ -120,17 +163,11 @@ impl Timelines {
                 Span::from_millis(step)
             )));
         }
-        let names: Vec<String> = models.iter().map(|(name, _, _)| name.clone()).collect();
-        let points = tokio::task::spawn_blocking(move || {
-            in_parallel(&times, 4, |t| compared_at(&models, *t))
-        })
-        .await
-        .map_err(|e| PortError::Failed(Cause::context("compare history task failed", e)))??;
-        Ok(CompareHistory {
-            models: names,
-            step_ms: step,
+        Ok(Prepared {
+            models,
+            times,
+            step,
             as_of,
-            points,
         })
     }
 }

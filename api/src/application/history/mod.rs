@@ -3,9 +3,11 @@
 //! the history bayes writes in log time.
 
 mod compare;
+mod experiment;
 mod parallel;
 
 pub use compare::{CompareHistory, ComparedAt, StandingAt};
+pub use experiment::{ExperimentAt, ExperimentHistory, VariantAt};
 
 use super::{Cause, HistoryRange, ModelStore, PortError, QueryError};
 use domain::{

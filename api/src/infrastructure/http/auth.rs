@@ -32,6 +32,10 @@ pub fn required(method: &Method, path: &str) -> Option<Scope> {
     }
     Some(match *method {
         Method::GET | Method::HEAD if path.starts_with("/update_model/") => Scope::Write,
+        // Stopping an experiment decides it: an admin's act, like its definition.
+        Method::POST if path.starts_with("/experiments/") && path.ends_with("/stop") => {
+            Scope::Admin
+        }
         Method::GET | Method::HEAD => Scope::Read,
         Method::POST => Scope::Write,
         _ => Scope::Admin,

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 
 const INDEX: &str = include_str!("../../../assets/index.html");
 const APP: &str = include_str!("../../../assets/app.js");
+const EXPERIMENTS: &str = include_str!("../../../assets/experiments.js");
 const STYLE: &str = include_str!("../../../assets/style.css");
 
 /// Only what the page itself ships; nothing from elsewhere. `data:` images
@@ -29,10 +30,11 @@ pub(super) async fn page() -> Response {
     serve("text/html; charset=utf-8", INDEX)
 }
 
-/// Its script and style sheet.
+/// Its scripts (the page, and its experiments loaded after) and style sheet.
 pub(super) async fn asset(Path(file): Path<String>) -> Response {
     match file.as_str() {
         "app.js" => serve("text/javascript; charset=utf-8", APP),
+        "experiments.js" => serve("text/javascript; charset=utf-8", EXPERIMENTS),
         "style.css" => serve("text/css; charset=utf-8", STYLE),
         _ => ApiError::NotFound(format!("no asset {file:?}")).into_response(),
     }

@@ -4,7 +4,8 @@
 //! a failed write says whether anything was stored.
 
 use crate::application::{
-    Cause, DecideError, DefineError, IngestError, ModelListError, PortError, QueryError,
+    Cause, DecideError, DefineError, ExperimentsError, IngestError, ModelListError, PortError,
+    QueryError,
 };
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -71,6 +72,10 @@ pub enum ApiError {
     /// The request would create a model past `MAX_MODELS`; nothing was stored.
     #[error("{0}")]
     ModelLimit(String),
+    /// The request conflicts with the resource's state (an experiment
+    /// stopped already); nothing was stored.
+    #[error("{0}")]
+    Conflict(String),
     /// No bearer token, or an unknown one.
     #[error("{0}")]
     Unauthenticated(String),
@@ -153,6 +158,20 @@ impl From<DecideError> for ApiError {
     }
 }
 
+impl From<ExperimentsError> for ApiError {
+    fn from(error: ExperimentsError) -> Self {
+        match error {
+            ExperimentsError::Invalid(_) | ExperimentsError::NotAVariant { .. } => {
+                Self::BadRequest(error.to_string())
+            }
+            ExperimentsError::Unknown(_) => Self::NotFound(error.to_string()),
+            ExperimentsError::AlreadyStopped { .. } => Self::Conflict(error.to_string()),
+            ExperimentsError::Define(define) => define.into(),
+            ExperimentsError::Decide(decide) => decide.into(),
+        }
+    }
+}
+
 impl From<ModelListError> for ApiError {
     fn from(error: ModelListError) -> Self {
         Self::BadRequest(error.to_string())
@@ -181,6 +200,7 @@ impl ApiError {
             Self::TooLarge(_) => "too_large",
             Self::NotFound(_) => "not_found",
             Self::ModelLimit(_) => "model_limit",
+            Self::Conflict(_) => "conflict",
             Self::Unauthenticated(_) => "unauthenticated",
             Self::Forbidden(_) => "forbidden",
             Self::Unavailable(_) => "unavailable",
@@ -210,7 +230,9 @@ impl ApiError {
             Self::BadRequest(message) => (StatusCode::BAD_REQUEST, ErrorBody::new(message)),
             Self::TooLarge(message) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorBody::new(message)),
             Self::NotFound(message) => (StatusCode::NOT_FOUND, ErrorBody::new(message)),
-            Self::ModelLimit(message) => (StatusCode::CONFLICT, ErrorBody::new(message)),
+            Self::ModelLimit(message) | Self::Conflict(message) => {
+                (StatusCode::CONFLICT, ErrorBody::new(message))
+            }
             Self::Unauthenticated(message) => (StatusCode::UNAUTHORIZED, ErrorBody::new(message)),
             Self::Forbidden(message) => (StatusCode::FORBIDDEN, ErrorBody::new(message)),
             Self::KeyReused(message) => (StatusCode::UNPROCESSABLE_ENTITY, ErrorBody::new(message)),

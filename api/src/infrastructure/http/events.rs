@@ -1,8 +1,13 @@
 //! `GET /events`: Server-Sent Events for the live view. bayes's notices of
-//! applied batches (`{"partition", "models", "more"}`) are coalesced per
+//! applied batches (`{"partition", "models", "more"}`) and of changed
+//! decisions (`{"partition", "experiments": [name]}`) are coalesced per
 //! stream: the first one opens a window of [`WINDOW`], and one `applied`
 //! event then carries the union of the models named in it (at most
-//! [`MAX_MODELS`], `more` past that). Under heavy ingest a page gets at
+//! [`MAX_MODELS`], `more` past that) and of the experiments whose decision
+//! changed (at most [`MAX_EXPERIMENTS`], `more` past that):
+//! `{"experiments": [...], "models": [...], "more": false}`. A page redraws
+//! an experiment named, and one whose variants are among the models (its
+//! counts changed). Under heavy ingest a page gets at
 //! most four events a second instead of one per batch, and the api's work
 //! per open page stays bounded. `resync` tells the page to read everything
 //! again: first on every new stream (a page that reconnects may have
@@ -25,6 +30,8 @@ use tokio::sync::broadcast::{self, error::RecvError};
 const WINDOW: Duration = Duration::from_millis(250);
 /// Most model names one event carries: as many as one notice.
 const MAX_MODELS: usize = platform::notice::MAX_NOTICE_MODELS;
+/// Most experiment names one event carries.
+const MAX_EXPERIMENTS: usize = platform::notice::MAX_NOTICE_MODELS;
 
 pub(super) async fn events(
     State(state): State<Shared>,
@@ -62,10 +69,11 @@ async fn next(notices: &mut broadcast::Receiver<Notice>) -> Option<Event> {
     Some(changes.event())
 }
 
-/// The models named in a window, bounded.
+/// The models and experiments named in a window, bounded.
 #[derive(Default)]
 struct Changes {
     models: BTreeSet<String>,
+    experiments: BTreeSet<String>,
     more: bool,
 }
 
@@ -84,14 +92,73 @@ impl Changes {
                 self.more = true;
             }
         }
+        for name in notice.experiments {
+            if self.experiments.len() < MAX_EXPERIMENTS {
+                self.experiments.insert(name);
+            } else {
+                self.more = true;
+            }
+        }
     }
 
     fn event(self) -> Event {
-        let data = serde_json::json!({ "models": self.models, "more": self.more });
+        let data = serde_json::json!({
+            "models": self.models,
+            "experiments": self.experiments,
+            "more": self.more,
+        });
         Event::default().event("applied").data(data.to_string())
     }
 }
 
 fn resync() -> Event {
     Event::default().event("resync").data("{}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(changes: Changes) -> serde_json::Value {
+        serde_json::json!({
+            "models": changes.models,
+            "experiments": changes.experiments,
+            "more": changes.more,
+        })
+    }
+
+    #[test]
+    fn a_window_carries_the_models_and_the_experiments_named() {
+        let mut changes = Changes::default();
+        changes.add(&platform::notice::Notice::of(0, ["b", "a"]).to_json());
+        changes.add(&platform::notice::Notice::of_experiment(1, "checkout").to_json());
+        changes.add(&platform::notice::Notice::of(1, ["a"]).to_json());
+        assert_eq!(
+            data(changes),
+            serde_json::json!({"models": ["a", "b"], "experiments": ["checkout"], "more": false})
+        );
+    }
+
+    #[test]
+    fn a_notice_of_old_shape_or_something_else_still_reads() {
+        let mut changes = Changes::default();
+        changes.add(r#"{"partition":0,"models":["a"],"more":false}"#);
+        assert_eq!(
+            data(changes),
+            serde_json::json!({"models": ["a"], "experiments": [], "more": false})
+        );
+        let mut changes = Changes::default();
+        changes.add("not a notice");
+        assert!(changes.more);
+    }
+
+    #[test]
+    fn too_many_experiments_say_more() {
+        let mut changes = Changes::default();
+        for i in 0..=MAX_EXPERIMENTS {
+            changes.add(&platform::notice::Notice::of_experiment(0, &format!("e{i:03}")).to_json());
+        }
+        assert_eq!(changes.experiments.len(), MAX_EXPERIMENTS);
+        assert!(changes.more);
+    }
 }

@@ -30,7 +30,7 @@ pub(super) struct RangeParams {
 }
 
 impl RangeParams {
-    fn query(&self) -> Result<TimeQuery, ApiError> {
+    pub(super) fn query(&self) -> Result<TimeQuery, ApiError> {
         let moment = |name: &str, text: &Option<String>| {
             text.as_deref()
                 .map(|text| {

@@ -7,6 +7,7 @@ mod dashboard;
 mod decisions;
 mod error;
 mod events;
+mod experiments;
 mod extract;
 mod history;
 mod models;

@@ -12,7 +12,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::ModelName;
 
-mod bodies;
+pub(super) mod bodies;
 
 use bodies::{Accepted, Batch, BatchAccepted, NamedBatch, Observations, Tally, Trial, Trials};
 
@@ -56,10 +56,10 @@ pub(super) async fn record_one(
 }
 
 /// The 503 of a write route.
-const NOTHING_STORED: &str = "Nothing stored (`stored: no`, with Retry-After): Redis unreachable or refusing, Redis out of memory, or too many requests waiting";
+pub(super) const NOTHING_STORED: &str = "Nothing stored (`stored: no`, with Retry-After): Redis unreachable or refusing, Redis out of memory, or too many requests waiting";
 
 /// The 504 of a write route.
-const PERHAPS_STORED: &str = "Perhaps stored: `stored: unconfirmed` (on the primary, fewer replicas than REPLICAS_ACK confirmed) or `stored: unknown` (the connection failed after the write was sent); retry only under the same Idempotency-Key";
+pub(super) const PERHAPS_STORED: &str = "Perhaps stored: `stored: unconfirmed` (on the primary, fewer replicas than REPLICAS_ACK confirmed) or `stored: unknown` (the connection failed after the write was sent); retry only under the same Idempotency-Key";
 
 impl Expected for Batch {
     const EXPECTED: &'static str = "{\"trials\": \"wlw\"} or {\"trials\": [\"w\", \"l\"]}";
@@ -135,7 +135,7 @@ pub(super) async fn record_named(
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)] // only describes the header in the OpenAPI document
-struct IdempotencyHeader {
+pub(super) struct IdempotencyHeader {
     /// Names the request, 1 to 255 visible ASCII characters: a retry under
     /// the same key for the same model within the window (24 h by default)
     /// answers the first answer and stores nothing more.
@@ -152,7 +152,7 @@ struct IdempotencyHeader {
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
 
 /// The `Idempotency-Key` header, parsed, if the request has one.
-pub(super) struct Idempotency(Option<IdempotencyKey>);
+pub(super) struct Idempotency(pub(super) Option<IdempotencyKey>);
 
 impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
     type Rejection = ApiError;
@@ -186,7 +186,7 @@ impl<S: Send + Sync> FromRequestParts<S> for TrialPath {
     }
 }
 
-async fn record(
+pub(super) async fn record(
     state: &Shared,
     model: &ModelName,
     observations: Observations,

@@ -4,7 +4,8 @@
 use super::extract::MAX_BODY_BYTES;
 use super::state::{AppState, Shared};
 use super::{
-    auth, curves, dashboard, decisions, events, history, models, observations, operations, session,
+    auth, curves, dashboard, decisions, events, experiments, history, models, observations,
+    operations, session,
 };
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
@@ -42,6 +43,17 @@ pub fn app(state: AppState) -> Router {
         .routes(routes!(models::named_png))
         .routes(routes!(decisions::compare))
         .routes(routes!(decisions::choose))
+        .routes(routes!(experiments::list))
+        .routes(routes!(
+            experiments::get,
+            experiments::put,
+            experiments::delete
+        ))
+        .routes(routes!(experiments::observe))
+        .routes(routes!(experiments::choose))
+        .routes(routes!(experiments::stop))
+        .routes(routes!(experiments::history))
+        .routes(routes!(experiments::decisions))
         .routes(routes!(operations::healthz))
         .routes(routes!(operations::readyz))
         .routes(routes!(operations::metrics))

@@ -2,7 +2,9 @@
 //! and the server's own signals.
 
 use crate::application::history::Timelines;
-use crate::application::{Catalog, Decisions, Ingest, ModelQuery, Notice, Readiness, Tokens};
+use crate::application::{
+    Catalog, Decisions, Experiments, Ingest, ModelQuery, Notice, Readiness, Tokens,
+};
 use metrics_exporter_prometheus::PrometheusHandle;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -20,6 +22,8 @@ pub struct AppState {
     pub decisions: Decisions,
     /// Models over time.
     pub timelines: Timelines,
+    /// A/B tests and bandits.
+    pub experiments: Experiments,
     /// Whether Redis answers.
     pub readiness: Arc<dyn Readiness>,
     /// Where bayes writes its PNGs.
@@ -46,6 +50,8 @@ pub struct UseCases {
     pub decisions: Decisions,
     /// Models over time.
     pub timelines: Timelines,
+    /// A/B tests and bandits.
+    pub experiments: Experiments,
 }
 
 impl AppState {
@@ -63,6 +69,7 @@ impl AppState {
             catalog,
             decisions,
             timelines,
+            experiments,
         } = use_cases;
         Self {
             ingest,
@@ -70,6 +77,7 @@ impl AppState {
             catalog,
             decisions,
             timelines,
+            experiments,
             readiness,
             graphs_dir,
             metrics,

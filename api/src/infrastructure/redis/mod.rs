@@ -5,6 +5,7 @@
 //! order: pipelining without a lock or a connection per request. Writes go
 //! through the group-commit writers, one per partition.
 
+mod experiment_store;
 mod group_commit;
 mod model_store;
 pub mod notices;

@@ -1,12 +1,13 @@
 //! Reads the model hashes and the models index that bayes maintains.
 
-use super::port_error;
+use super::{experiment_store, port_error};
 use crate::application::{Cause, HistoryRange, ModelStore, PortError, StoredHistory};
 use async_trait::async_trait;
 use domain::{History, HistoryPoint, ModelName, ModelState};
 use platform::RedisConnection;
 use platform::RedisKeys;
 use platform::StoredModel;
+use platform::stored_experiment::{DecisionEvent, StoredExperiment};
 use platform::stored_history::decode_points;
 use platform::stored_model::{FIELDS, decode_hash};
 use redis::Value;
@@ -125,6 +126,26 @@ impl ModelStore for RedisModelStore {
             history,
             more,
         }))
+    }
+
+    async fn experiment(&self, name: &ModelName) -> Result<Option<StoredExperiment>, PortError> {
+        experiment_store::experiment(&self.connection, &self.keys, name).await
+    }
+
+    async fn experiments(
+        &self,
+        after: Option<&ModelName>,
+        limit: usize,
+    ) -> Result<Vec<(ModelName, StoredExperiment)>, PortError> {
+        experiment_store::experiments(&self.connection, &self.keys, after, limit).await
+    }
+
+    async fn decisions(
+        &self,
+        name: &ModelName,
+        limit: usize,
+    ) -> Result<Vec<(String, DecisionEvent)>, PortError> {
+        experiment_store::decisions(&self.connection, &self.keys, name, limit).await
     }
 
     async fn count(&self) -> Result<u64, PortError> {

@@ -26,9 +26,9 @@ mod plan;
 mod write;
 
 use crate::application::{Appended, EventId, EventLog, Guard, PortError};
-use domain::{ModelDefinition, ModelName, Observation};
+use domain::{Experiment, ModelDefinition, ModelName, Observation};
 use plan::plan;
-use platform::log_entry::{definition_fields, deletion_fields};
+use platform::log_entry::{definition_fields, deletion_fields, experiments};
 use platform::supervisor::Task;
 use platform::{RedisConnection, RedisKeys};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -155,6 +155,31 @@ impl EventLog for GroupCommitLog {
     async fn delete(&self, model: &ModelName) -> Result<EventId, PortError> {
         let fields = deletion_fields(model.as_str());
         Ok(self.submit(model, Payload::Event(fields)).await?.id)
+    }
+
+    // An experiment's entries go to the partition of its name (that of a
+    // model of the same name), queued like a model's definition: in order.
+    async fn define_experiment(
+        &self,
+        name: &ModelName,
+        experiment: &Experiment,
+    ) -> Result<EventId, PortError> {
+        let fields = experiments::definition_fields(name.as_str(), experiment);
+        Ok(self.submit(name, Payload::Event(fields)).await?.id)
+    }
+
+    async fn stop_experiment(
+        &self,
+        name: &ModelName,
+        variant: &ModelName,
+    ) -> Result<EventId, PortError> {
+        let fields = experiments::stop_fields(name.as_str(), variant.as_str());
+        Ok(self.submit(name, Payload::Event(fields)).await?.id)
+    }
+
+    async fn delete_experiment(&self, name: &ModelName) -> Result<EventId, PortError> {
+        let fields = experiments::deletion_fields(name.as_str());
+        Ok(self.submit(name, Payload::Event(fields)).await?.id)
     }
 }
 
