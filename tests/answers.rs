@@ -173,3 +173,54 @@ async fn max_models_refuses_new_models_and_keeps_counting_old_ones() {
     assert!(d["error"].is_string(), "d was never created: {d}");
     assert!(metric(&app.api_url, "api_model_limit_refusals_total").await >= 2.0);
 }
+
+/// A model whose observations rule out every point of its grid (a win and
+/// a loss on the 2-point grid {0, 1}) is the user's to fix, not a server
+/// error: every read of it answers 409 saying what to do.
+#[tokio::test]
+async fn a_grid_the_data_rule_out_answers_409_not_500() {
+    let app = TestApp::spawn().await;
+    let (status, body) = app
+        .call(
+            "PUT",
+            "/models/coarse",
+            Some(json!({"prior": "uniform", "grid_points": 2})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = app
+        .call(
+            "POST",
+            "/models/coarse/observations",
+            Some(json!({"w": 1, "l": 1})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = eventually("the observations applied", SETTLE, || async {
+        let (status, body) = app.call("GET", "/models/coarse", None).await;
+        (status != 200 && status != 404).then_some((status, body))
+    })
+    .await;
+    assert_eq!(status, 409, "{body}");
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("redefine the model"), "{error}");
+    for path in ["/models/coarse/posterior", "/compare?models=coarse,other"] {
+        let (status, body) = app.call("GET", path, None).await;
+        assert!(status == 409 || status == 404, "{path}: {status} {body}");
+    }
+    let (status, body) = app
+        .call(
+            "POST",
+            "/models/other/observations",
+            Some(json!({"w": 1, "l": 1})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    eventually("other applied", SETTLE, || async {
+        let (status, _) = app.call("GET", "/models/other", None).await;
+        (status == 200).then_some(())
+    })
+    .await;
+    let (status, body) = app.call("GET", "/compare?models=coarse,other", None).await;
+    assert_eq!(status, 409, "{body}");
+}

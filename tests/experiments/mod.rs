@@ -6,6 +6,7 @@
 mod announce;
 mod http;
 mod replay;
+mod srm;
 
 use crate::harness::TestApp;
 use platform::stored_experiment::DecisionEvent;

@@ -82,18 +82,7 @@ pub fn compare<N: AsRef<str>, E: Copy + Into<Evidence>>(
     models: &[(N, ModelDefinition, E)],
     threshold: f64,
 ) -> Result<Comparison, DecisionError> {
-    check_model_count(models.len(), 2)?;
-    if !(threshold.is_finite() && threshold >= 0.0) {
-        return Err(DecisionError::Threshold(threshold));
-    }
-    let posteriors = models
-        .iter()
-        .map(|(name, definition, evidence)| {
-            Posterior::new(definition.grid, definition.prior, *evidence)
-                .map_err(|source| posterior_error(name, source))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let ranking = rank_refs(&posteriors.iter().collect::<Vec<_>>());
+    let (posteriors, ranking, decision) = decided(models, threshold)?;
     let mut entries = Vec::with_capacity(models.len());
     for (k, ((name, _, _), posterior)) in models.iter().zip(&posteriors).enumerate() {
         let against_baseline = (k > 0)
@@ -114,14 +103,8 @@ pub fn compare<N: AsRef<str>, E: Copy + Into<Evidence>>(
             warnings: posterior.warnings(),
         });
     }
-    let pinned = posteriors
-        .iter()
-        .enumerate()
-        .filter(|(_, posterior)| posterior.is_pinned_at_prior_edge())
-        .map(|(k, _)| k)
-        .collect();
     Ok(Comparison {
-        decision: decide(&ranking.expected_loss, threshold, ranking.p_tie, pinned),
+        decision,
         models: entries,
     })
 }
@@ -137,6 +120,16 @@ pub fn decide_only<N: AsRef<str>, E: Copy + Into<Evidence>>(
     models: &[(N, ModelDefinition, E)],
     threshold: f64,
 ) -> Result<(Decision, super::Ranking), DecisionError> {
+    let (_, ranking, decision) = decided(models, threshold)?;
+    Ok((decision, ranking))
+}
+
+/// The posteriors of `models`, their exact ranking and the decision at
+/// `threshold`: what [`compare`] and [`decide_only`] share.
+fn decided<N: AsRef<str>, E: Copy + Into<Evidence>>(
+    models: &[(N, ModelDefinition, E)],
+    threshold: f64,
+) -> Result<(Vec<Posterior>, super::Ranking, Decision), DecisionError> {
     check_model_count(models.len(), 2)?;
     if !(threshold.is_finite() && threshold >= 0.0) {
         return Err(DecisionError::Threshold(threshold));
@@ -156,7 +149,7 @@ pub fn decide_only<N: AsRef<str>, E: Copy + Into<Evidence>>(
         .map(|(k, _)| k)
         .collect();
     let decision = decide(&ranking.expected_loss, threshold, ranking.p_tie, pinned);
-    Ok((decision, ranking))
+    Ok((posteriors, ranking, decision))
 }
 
 /// The candidate (named `name`) against the baseline, on the grids and in

@@ -34,6 +34,7 @@ const MAX_CURVE_POINTS: usize = 10_000;
     params(extract::ModelPath, CurveQuery),
     responses(
         (status = 200, description = "The grid, the prior and the posterior, and the posterior's warnings", body = PosteriorCurve),
+        (status = 409, description = "A model's observations rule out every point of its grid (e.g. wins and losses on a 2-point grid): redefine it with a finer grid", body = ErrorBody),
         (status = 400, description = "Not a model name, or `points` outside 2 to 10,000", body = ErrorBody),
         (status = 404, description = "No such model", body = ErrorBody),
         (status = 503, description = "Redis unavailable", body = ErrorBody),

@@ -35,6 +35,7 @@ pub(super) struct CompareQuery {
     params(CompareQuery, LensParams),
     responses(
         (status = 200, description = "Each model's standing and the decision", body = Compared),
+        (status = 409, description = "A model's observations rule out every point of its grid (e.g. wins and losses on a 2-point grid): redefine it with a finer grid", body = ErrorBody),
         (status = 400, description = "Fewer than 2 or more than 20 models, a bad or repeated name, a bad threshold; a bad window or half-life, both, or a window past a model's history", body = ErrorBody),
         (status = 404, description = "An unknown model", body = ErrorBody),
         (status = 503, description = "Redis unavailable", body = ErrorBody),
@@ -76,6 +77,7 @@ pub(super) struct ChooseQuery {
     params(ChooseQuery, LensParams),
     responses(
         (status = 200, description = "The model to try next, and the warnings of the models drawn among", body = Choice),
+        (status = 409, description = "A model's observations rule out every point of its grid (e.g. wins and losses on a 2-point grid): redefine it with a finer grid", body = ErrorBody),
         (status = 400, description = "No or more than 20 models, a bad or repeated name, a floor outside [0, 1/K]; a bad window or half-life, both, or a window past a model's history", body = ErrorBody),
         (status = 404, description = "An unknown model", body = ErrorBody),
         (status = 503, description = "Redis unavailable", body = ErrorBody),

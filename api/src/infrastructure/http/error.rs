@@ -127,7 +127,11 @@ impl From<QueryError> for ApiError {
     fn from(error: QueryError) -> Self {
         match error {
             QueryError::Store(port) => port.into(),
-            QueryError::Posterior(e) => Self::Internal(Cause::new(e)),
+            // The stored counts rule out every point of the model's grid
+            // (a 2-point grid and both wins and losses): the user's to fix.
+            QueryError::Posterior(_) => Self::Conflict(format!(
+                "{error}: redefine the model with a grid that has points inside (0, 1)"
+            )),
             QueryError::Unknown(_) => Self::NotFound(error.to_string()),
             QueryError::BadRange(_) => Self::BadRequest(error.to_string()),
         }
@@ -149,9 +153,9 @@ impl From<DecideError> for ApiError {
         match error {
             DecideError::Unknown(_) => Self::NotFound(error.to_string()),
             DecideError::BadRange(_) => Self::BadRequest(error.to_string()),
-            DecideError::Decision(DecisionError::Posterior { .. }) => {
-                Self::Internal(Cause::new(error))
-            }
+            DecideError::Decision(DecisionError::Posterior { .. }) => Self::Conflict(format!(
+                "{error}: redefine the model with a grid that has points inside (0, 1)"
+            )),
             DecideError::Decision(_) => Self::BadRequest(error.to_string()),
             DecideError::Store(port) => port.into(),
         }

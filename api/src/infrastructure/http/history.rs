@@ -61,6 +61,7 @@ impl RangeParams {
     params(extract::ModelPath, RangeParams),
     responses(
         (status = 200, description = "The points, oldest first", body = ModelHistory),
+        (status = 409, description = "A model's observations rule out every point of its grid (e.g. wins and losses on a 2-point grid): redefine it with a finer grid", body = ErrorBody),
         (status = 400, description = "Not a model name; a bad from, to or step, from after to, a step that is not a multiple of the interval", body = ErrorBody),
         (status = 404, description = "No such model", body = ErrorBody),
         (status = 503, description = "Redis unavailable", body = ErrorBody),
@@ -97,6 +98,7 @@ pub(super) struct CompareHistoryQuery {
     params(CompareHistoryQuery, RangeParams),
     responses(
         (status = 200, description = "The points, oldest first", body = CompareHistory),
+        (status = 409, description = "A model's observations rule out every point of its grid (e.g. wins and losses on a 2-point grid): redefine it with a finer grid", body = ErrorBody),
         (status = 400, description = "Fewer than 2 or more than 20 models, a bad or repeated name; a bad from, to or step, or more than 1,000 points", body = ErrorBody),
         (status = 404, description = "An unknown model", body = ErrorBody),
         (status = 503, description = "Redis unavailable", body = ErrorBody),

@@ -22,6 +22,7 @@ use utoipa::{IntoParams, ToSchema};
     tag = "model",
     responses(
         (status = 200, description = "Counts, definition and posterior summaries", body = ModelSummary),
+        (status = 409, description = "A model's observations rule out every point of its grid (e.g. wins and losses on a 2-point grid): redefine it with a finer grid", body = ErrorBody),
         (status = 503, description = "Redis unavailable", body = ErrorBody),
     )
 )]
@@ -92,6 +93,7 @@ pub(super) async fn list(
     params(extract::ModelPath, extract::LensParams),
     responses(
         (status = 200, description = "Counts, definition and posterior summaries (of the window, or decayed, if asked)", body = NamedSummary),
+        (status = 409, description = "A model's observations rule out every point of its grid (e.g. wins and losses on a 2-point grid): redefine it with a finer grid", body = ErrorBody),
         (status = 400, description = "Not a model name; a bad window or half-life, both, or a window past the model's history", body = ErrorBody),
         (status = 404, description = "No such model", body = ErrorBody),
         (status = 503, description = "Redis unavailable", body = ErrorBody),

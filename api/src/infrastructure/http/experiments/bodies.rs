@@ -109,16 +109,48 @@ impl<'de> Deserialize<'de> for Draft {
 }
 
 /// The body of `POST /experiments/{name}/observations`: the variant, and
-/// the observations as `POST /models/{name}/observations` takes them.
-#[derive(Debug, Deserialize, ToSchema)]
+/// the observations as `POST /models/{name}/observations` takes them
+/// (documented as two whole shapes: a schema that extended the model
+/// route's `oneOf` would contradict itself).
+#[derive(Debug, ToSchema)]
+#[serde(untagged)]
 #[allow(dead_code)] // describes the body in the OpenAPI document; read by `VariantObservations`
-pub struct ExperimentObservations {
+pub enum ExperimentObservations {
+    /// `{"variant": "v1", "trials": "wlw"}` or with `["w", "l"]`.
+    Trials(VariantTrials),
+    /// `{"variant": "v1", "w": 30, "l": 170}`; `w + l` between 1 and 10,000.
+    Tally(VariantTally),
+}
+
+/// A variant's trials.
+#[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // the OpenAPI document's
+pub struct VariantTrials {
     /// One of the experiment's variants.
     #[schema(example = "v1")]
     variant: String,
-    /// `{"trials": "wlw"}`, `{"trials": ["w", "l"]}` or `{"w": 30, "l": 170}`.
-    #[serde(flatten)]
-    observations: Observations,
+    /// `"wlwwl"` or `["w", "l", …]`: 1 to 10,000 trials.
+    #[schema(schema_with = crate::infrastructure::http::observations::bodies::trials_schema)]
+    trials: crate::infrastructure::http::observations::bodies::Trials,
+}
+
+/// A variant's aggregated counts.
+#[derive(Debug, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)] // the OpenAPI document's
+pub struct VariantTally {
+    /// One of the experiment's variants.
+    #[schema(example = "v1")]
+    variant: String,
+    /// Wins.
+    #[schema(minimum = 0, maximum = 10_000)]
+    #[serde(default)]
+    w: u64,
+    /// Losses.
+    #[schema(minimum = 0, maximum = 10_000)]
+    #[serde(default)]
+    l: u64,
 }
 
 /// A variant's observations, as sent.

@@ -68,6 +68,7 @@ pub(super) async fn put(
     params(extract::ModelPath),
     responses(
         (status = 200, description = "The experiment", body = ExperimentView),
+        (status = 409, description = "A model's observations rule out every point of its grid (e.g. wins and losses on a 2-point grid): redefine it with a finer grid", body = ErrorBody),
         (status = 400, description = "Not an experiment name; a window past a variant's history", body = ErrorBody),
         (status = 404, description = "No such experiment", body = ErrorBody),
         (status = 503, description = "Redis unavailable", body = ErrorBody),
@@ -191,6 +192,7 @@ pub(super) async fn observe(
     params(extract::ModelPath),
     responses(
         (status = 200, description = "The variant, and how it was chosen", body = ExperimentChoice),
+        (status = 409, description = "A model's observations rule out every point of its grid (e.g. wins and losses on a 2-point grid): redefine it with a finer grid", body = ErrorBody),
         (status = 400, description = "Not an experiment name; a window past a variant's history", body = ErrorBody),
         (status = 404, description = "No such experiment", body = ErrorBody),
         (status = 503, description = "Redis unavailable", body = ErrorBody),
@@ -239,6 +241,7 @@ pub(super) async fn stop(
     params(extract::ModelPath, RangeParams),
     responses(
         (status = 200, description = "The points, oldest first", body = ExperimentHistory),
+        (status = 409, description = "A model's observations rule out every point of its grid (e.g. wins and losses on a 2-point grid): redefine it with a finer grid", body = ErrorBody),
         (status = 400, description = "Not an experiment name; a bad from, to or step, or more than 1,000 points", body = ErrorBody),
         (status = 404, description = "No such experiment", body = ErrorBody),
         (status = 503, description = "Redis unavailable", body = ErrorBody),

@@ -38,7 +38,7 @@ pub struct Batch {
 }
 
 /// The exact shape of `trials`, so the document promises no more.
-fn trials_schema() -> utoipa::openapi::schema::Schema {
+pub(in crate::infrastructure::http) fn trials_schema() -> utoipa::openapi::schema::Schema {
     use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
     OneOfBuilder::new()
         .item(
