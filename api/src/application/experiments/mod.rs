@@ -4,6 +4,7 @@
 //! and the history of their variants, through their window or half-life.
 
 mod reads;
+mod recent;
 mod view;
 
 pub use view::{
@@ -91,6 +92,8 @@ pub struct Experiments {
     decisions: Decisions,
     timelines: Timelines,
     limit: Option<Arc<ModelLimit>>,
+    /// Definitions read in the last second, for the observation route.
+    recent: Arc<recent::Recent>,
 }
 
 /// The lens of an experiment's definition.
@@ -120,6 +123,7 @@ impl Experiments {
             decisions,
             timelines,
             limit: None,
+            recent: Arc::default(),
         }
     }
 
@@ -209,7 +213,11 @@ impl Experiments {
         name: &ModelName,
         variant: &str,
     ) -> Result<ModelName, ExperimentsError> {
+        if let Some(experiment) = self.recent.get(name) {
+            return Self::variant_of(name, &experiment, variant);
+        }
         let stored = self.stored(name).await?;
+        self.recent.put(name, &stored.experiment);
         Self::variant_of(name, &stored.experiment, variant)
     }
 
