@@ -75,6 +75,34 @@ async fn both_services_run_as_least_privilege_redis_users_and_a_producer_can_onl
     assert_eq!(app.wait_for_n(1).await, (1, 1));
     let (status, compared) = app.call("GET", "/compare?models=a,b", None).await;
     assert_eq!(status, 200, "{compared}");
+    // An experiment defined, decided (a risk so large any leader wins),
+    // announced, read and stopped, through both users.
+    let spec = json!({"kind": "ab", "variants": ["a", "b"], "threshold": 0.5});
+    assert_eq!(app.call("PUT", "/experiments/ab", Some(spec)).await.0, 202);
+    eventually("the decision announced", SETTLE, || async {
+        let (_, body) = app.call("GET", "/experiments/ab/decisions", None).await;
+        (body["decisions"].as_array().is_some_and(|d| !d.is_empty())).then_some(())
+    })
+    .await;
+    for path in [
+        "/experiments",
+        "/experiments/ab",
+        "/experiments/ab/history",
+        "/experiments/ab/choose",
+    ] {
+        let (status, body) = app.call("GET", path, None).await;
+        assert_eq!(status, 200, "{path}: {body}");
+    }
+    let stop = json!({"variant": "a"});
+    assert_eq!(
+        app.call("POST", "/experiments/ab/stop", Some(stop)).await.0,
+        202
+    );
+    eventually("the stop applied", SETTLE, || async {
+        let (_, body) = app.call("GET", "/experiments/ab", None).await;
+        (body["status"] == "stopped").then_some(())
+    })
+    .await;
     // History written, closed, trimmed and read, through both users.
     for _ in 0..4 {
         tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
