@@ -168,54 +168,6 @@ impl Workers {
         finish(applying.take(), partition).await.unwrap_or(outcome)
     }
 
-    /// The referee's part between two batches: settle the pending tick if
-    /// it is over. `None` if `stop` came while the store failed.
-    async fn referee_step(
-        &self,
-        referee: &mut Referee,
-        batch: &Batch,
-        cursor: &str,
-        partition: u32,
-        stop: &CancellationToken,
-    ) -> Option<Result<(), Superseded>> {
-        let Some(store) = self.referee.as_ref().map(|(s, _)| s.clone()) else {
-            return Some(Ok(()));
-        };
-        if batch.is_empty()
-            && referee.watches_elsewhere()
-            && referee.pending().is_none()
-            && let Ok(now) = store.now().await
-        {
-            referee.poll_elsewhere(now);
-        }
-        let Some(pending) = referee.pending() else {
-            return Some(Ok(()));
-        };
-        let due = if batch.is_empty() {
-            // Idle: the tick is over once the log's clock passed its end.
-            store.now().await.is_ok_and(|now| now >= pending)
-        } else {
-            batch.tick > pending
-        };
-        if !due {
-            return Some(Ok(()));
-        }
-        let mut retrying = Retrying::new("cannot evaluate the experiments", partition);
-        loop {
-            match referee.settle(cursor).await {
-                Ok(outcome) => {
-                    retrying.recovered();
-                    return Some(outcome);
-                }
-                Err(error) => {
-                    if !retrying.failed(&error, stop).await {
-                        return None;
-                    }
-                }
-            }
-        }
-    }
-
     /// The partition's committed cursor, retrying while the store is away.
     async fn open(&self, partition: u32, stop: &CancellationToken) -> Option<String> {
         let mut backoff = Backoff::default();
@@ -304,35 +256,6 @@ impl Workers {
     }
 }
 
-/// A step retried while the store fails, logged once an episode.
-struct Retrying {
-    what: &'static str,
-    partition: u32,
-    backoff: Backoff,
-    failing: Episode,
-}
-
-impl Retrying {
-    fn new(what: &'static str, partition: u32) -> Self {
-        Self {
-            what,
-            partition,
-            backoff: Backoff::default(),
-            failing: Episode::default(),
-        }
-    }
-
-    /// Logs `error` and waits; `false` if `stop` came first.
-    async fn failed(&mut self, error: &super::PortError, stop: &CancellationToken) -> bool {
-        self.failing.failed(self.what, Some(self.partition), error);
-        self.backoff.wait(stop).await
-    }
-
-    fn recovered(&mut self) {
-        self.failing.recovered(self.what, Some(self.partition));
-    }
-}
-
 /// Waits for the apply in flight, if any; `Some` if the worker must stop.
 async fn finish(
     applying: Option<JoinHandle<Option<ApplyOutcome>>>,
@@ -371,6 +294,9 @@ fn age_seconds(millis: u64) -> f64 {
         .map_or(0, |d| d.as_millis() as u64);
     now.saturating_sub(millis) as f64 / 1000.0
 }
+
+mod between;
+use between::Retrying;
 
 #[cfg(test)]
 mod tests;
