@@ -7,7 +7,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use domain::{
     Counts, DEFAULT_THRESHOLD, DefaultDefinitions, Grid, LiftDistribution, ModelDefinition,
-    Posterior, Prior, Thompson, compare, rank,
+    Posterior, Prior, Thompson, compare, decide_only, rank,
 };
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -67,6 +67,11 @@ fn named_default(c: &mut Criterion) {
             b.iter(|| compare(black_box(&models), DEFAULT_THRESHOLD));
         });
     }
+    // What bayes's referee evaluates for an experiment: the decision alone.
+    let models = small_rates(3);
+    group.bench_function("decide_only_3_models_10001_points", |b| {
+        b.iter(|| decide_only(black_box(&models), DEFAULT_THRESHOLD));
+    });
     group.finish();
 }
 
