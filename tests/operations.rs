@@ -68,9 +68,23 @@ async fn openapi_lists_every_route() {
         "/compare/history",
         "/choose",
         "/session",
+        "/experiments",
+        "/experiments/{name}",
+        "/experiments/{name}/observations",
+        "/experiments/{name}/choose",
+        "/experiments/{name}/stop",
+        "/experiments/{name}/history",
+        "/experiments/{name}/decisions",
     ]
     .into();
     assert_eq!(paths, expected);
+    let experiment = &document["paths"]["/experiments/{name}"];
+    for method in ["get", "put", "delete"] {
+        assert!(
+            experiment[method].is_object(),
+            "{method} /experiments/{{name}}"
+        );
+    }
     assert!(document["paths"]["/update_model"]["post"]["responses"]["413"].is_object());
     assert!(document["components"]["schemas"]["ModelSummary"]["properties"]["hpdi_89"].is_object());
 }
