@@ -188,6 +188,9 @@ impl Experiments {
         futures_util::future::try_join_all(defines).await?;
         let created = missing.iter().map(ToString::to_string).collect();
         let id = self.log.define_experiment(name, &experiment).await?;
+        // Appended: observations sent to this api right after are checked
+        // against it, before bayes has applied it.
+        self.recent.put(name, &experiment);
         Ok(Defined {
             id,
             experiment,

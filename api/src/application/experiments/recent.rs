@@ -3,7 +3,9 @@
 //! first (a Redis round trip), and the route ran at ~0.6× the model route's
 //! rate. A definition changed or deleted is seen within [`FRESH`]; an
 //! observation accepted meanwhile for a variant just removed is still a
-//! valid observation of that model.
+//! valid observation of that model. A definition this api appended is kept
+//! too, so observations sent right after the `PUT` are taken before bayes
+//! has applied it.
 
 use domain::{Experiment, ModelName};
 use std::collections::HashMap;
