@@ -9,9 +9,7 @@
 //! in Redis); [`Experiment::new`] checks every field of it, naming the
 //! field it refuses.
 
-use crate::decision::{
-    Comparison, DecisionError, MAX_MODELS, SampleRatio, compare, decide_only, sample_ratio,
-};
+use crate::decision::{DecisionError, MAX_MODELS, SampleRatio, decide_only, sample_ratio};
 use crate::{DEFAULT_THRESHOLD, Evidence, ModelDefinition, ModelName};
 use serde::{Deserialize, Serialize};
 
@@ -70,15 +68,6 @@ pub struct Experiment {
     threshold: f64,
     split: Split,
     lens: ExperimentLens,
-}
-
-/// One evaluation: the comparison (baseline first) and its winner.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Evaluation {
-    /// The exact comparison, in [`Experiment::order`].
-    pub comparison: Comparison,
-    /// The winner at the experiment's threshold, if there is one.
-    pub winner: Option<ModelName>,
 }
 
 impl Experiment {
@@ -254,34 +243,14 @@ impl Experiment {
         self.lens
     }
 
-    /// Whether `name` is one of the variants.
-    #[must_use]
-    pub fn has_variant(&self, name: &str) -> bool {
-        self.variants.iter().any(|v| v.as_str() == name)
-    }
-
-    /// The comparison of the variants' `evidence` (in [`Experiment::order`],
-    /// each with its definition) and the winner at the threshold.
+    /// The winner at the threshold of the variants' `evidence` (in
+    /// [`Experiment::order`], each with its definition), and its chance to be
+    /// best and expected loss: what [`crate::compare`] decides, without the
+    /// comparison's lift distributions and intervals (a referee's evaluation).
     ///
     /// # Errors
     /// [`DecisionError`] for a posterior with no mass on its grid, or
     /// evidence not one per variant.
-    pub fn evaluate<E: Copy + Into<Evidence>>(
-        &self,
-        evidence: &[(ModelDefinition, E)],
-    ) -> Result<Evaluation, DecisionError> {
-        let models = self.with_names(evidence)?;
-        let comparison = compare(&models, self.threshold)?;
-        let winner = comparison.decision.winner.map(|k| models[k].0.clone());
-        Ok(Evaluation { comparison, winner })
-    }
-
-    /// The winner alone, and its chance to be best and expected loss: what
-    /// [`Experiment::evaluate`] decides, without the comparison's lift
-    /// distributions and intervals (a referee's evaluation).
-    ///
-    /// # Errors
-    /// As [`Experiment::evaluate`].
     pub fn decide<E: Copy + Into<Evidence>>(
         &self,
         evidence: &[(ModelDefinition, E)],

@@ -42,8 +42,8 @@ pub use defaults::DefaultDefinitions;
 pub use event::ModelEvent;
 pub use evidence::{Evidence, EvidenceError};
 pub use experiment::{
-    Evaluation, Experiment, ExperimentDraft, ExperimentError, ExperimentKind, ExperimentLens,
-    MAX_VARIANTS, MIN_VARIANTS, Split, Verdict as ExperimentVerdict,
+    Experiment, ExperimentDraft, ExperimentError, ExperimentKind, ExperimentLens, MAX_VARIANTS,
+    MIN_VARIANTS, Split, Verdict as ExperimentVerdict,
 };
 pub use format::plain_decimal;
 pub use grid::{Grid, GridError};

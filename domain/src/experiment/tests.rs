@@ -110,28 +110,31 @@ fn the_evaluation_compares_baseline_first_and_names_the_winner() {
         (definition, Counts::new(100, 1_000).unwrap()),
         (definition, Counts::new(300, 1_000).unwrap()),
     ];
-    let evaluation = experiment.evaluate(&strong).unwrap();
+    // The comparison of the same evidence, baseline first, as /compare makes it.
+    let comparison = crate::compare(
+        &[
+            ("b", definition, strong[0].1),
+            ("a", definition, strong[1].1),
+        ],
+        0.001,
+    )
+    .unwrap();
     // The decision alone agrees with the comparison's, number for number.
     let verdict = experiment.decide(&strong).unwrap().unwrap();
     assert_eq!(verdict.winner.as_str(), "a");
-    assert_eq!(verdict.p_best, evaluation.comparison.models[1].p_best);
-    assert_eq!(
-        verdict.expected_loss,
-        evaluation.comparison.models[1].expected_loss
-    );
+    assert_eq!(comparison.decision.winner, Some(1));
+    assert_eq!(verdict.p_best, comparison.models[1].p_best);
+    assert_eq!(verdict.expected_loss, comparison.models[1].expected_loss);
+    assert_eq!(comparison.models[0].name, "b");
     assert_eq!(
         experiment.decide(&strong[..1]).map(|_| ()),
-        Err(experiment.evaluate(&strong[..1]).unwrap_err())
+        Err(DecisionError::TooFewModels { given: 1, min: 2 })
     );
-    assert_eq!(evaluation.comparison.models[0].name, "b");
-    assert_eq!(evaluation.winner.as_ref().map(ModelName::as_str), Some("a"));
     let weak = [
         (definition, Counts::new(1, 10).unwrap()),
         (definition, Counts::new(2, 10).unwrap()),
     ];
-    assert_eq!(experiment.evaluate(&weak).unwrap().winner, None);
     assert_eq!(experiment.decide(&weak).unwrap(), None);
-    assert!(experiment.evaluate(&strong[..1]).is_err());
 }
 
 #[test]
